@@ -1,0 +1,34 @@
+"""Settings from the environment (prefix ``PRABAYAR_``); secrets refuse insecure defaults."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; every field can be set as ``PRABAYAR_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="PRABAYAR_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("var"), description="where the embedded database, key file and meter states live")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite file in data_dir")
+    master_key: SecretStr | None = Field(default=None, description="base64 32-byte AES key for the key store")
+    session_secret: SecretStr | None = Field(default=None, description="web session signing secret")
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    def resolved_database_url(self) -> str:
+        """The configured URL, or the embedded SQLite file under ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'prabayar.sqlite3').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings (tests build their own ``Settings`` instead)."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""prabayar.sts.ciphers."""

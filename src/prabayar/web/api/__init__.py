@@ -1,0 +1,1 @@
+"""prabayar.web.api."""
