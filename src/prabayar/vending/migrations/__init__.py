@@ -1,0 +1,1 @@
+"""Alembic migrations of the vending schema (run with ``prabayar db upgrade``)."""
