@@ -19,8 +19,10 @@ class MeterNotFound(SupportError):
     def __init__(self, identifier: str) -> None:
         super().__init__(
             Text(
-                id=f"Nomor meter / IDPEL {identifier} tidak ditemukan. Periksa kembali nomor di meteran Anda.",
-                en=f"Meter number / IDPEL {identifier} was not found. Check the number printed on your meter.",
+                id=f"Nomor meter / IDPEL {identifier} tidak ditemukan. "
+                "Periksa kembali nomor di meteran Anda.",
+                en=f"Meter number / IDPEL {identifier} was not found. "
+                "Check the number printed on your meter.",
             )
         )
         self.identifier = identifier
@@ -53,10 +55,10 @@ class InspectionRequired(SupportError):
     def __init__(self, number: str) -> None:
         super().__init__(
             Text(
-                id=f"Token clear tamper untuk tiket {number} hanya dapat diterbitkan setelah hasil pemeriksaan "
-                "petugas dicatat.",
-                en=f"The clear-tamper token for ticket {number} is only issued after the technician's "
-                "inspection has been recorded.",
+                id=f"Token clear tamper untuk tiket {number} hanya dapat diterbitkan "
+                "setelah hasil pemeriksaan petugas dicatat.",
+                en=f"The clear-tamper token for ticket {number} is only issued after "
+                "the technician's inspection has been recorded.",
             )
         )
         self.number = number

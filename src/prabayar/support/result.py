@@ -67,7 +67,7 @@ class NextStep:
 
 @dataclass(frozen=True)
 class Evidence:
-    """One fact the conclusion rests on; ``source`` says who knows it (ledger, meter, key, input)."""
+    """One fact the conclusion rests on; ``source``: ledger, meter, key or input."""
 
     source: str
     fact: str

@@ -1,0 +1,447 @@
+"""The diagnosis engine: from what the customer has to the cause and the next step.
+
+Order of questions, most decisive first: can the meter take any token at all (broken,
+tamper)? what did the customer type (not a token, 16 digits, wrong length)? who was this
+token sold for (ledger)? does it open with the meter's key, or with the key the meter should
+have (key change)? is it used, old, or too big for the register? if it does not open: which
+nearby digit string does (typo search)?
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from prabayar.sts import (
+    ClearCredit,
+    ClearTamper,
+    DecoderKey,
+    ElectricityCredit,
+    KeyChangeToken,
+    SetMaximumPowerLimit,
+    StsError,
+    Token,
+    decode,
+    encode_key_change,
+    tid_from_datetime,
+)
+from prabayar.support import explain
+from prabayar.support.entry import DisplayHint, read_display, read_entry
+from prabayar.support.result import (
+    Confidence,
+    Diagnosis,
+    Evidence,
+    TokenCandidate,
+)
+from prabayar.support.sources import MeterRecord, MeterSnapshot, Sale, SupportSources
+from prabayar.support.typo_search import Recovered, search_typos
+from prabayar.support.typos import TOKEN_DIGITS, TOKEN_LIMIT, TypoClass
+
+#: Tokens the meter's TID memory can hold when we cannot read the meter (PLN.md 1.5: 50).
+DEFAULT_TID_MEMORY = 50
+#: How far back an undelivered sale still explains "I paid but have no token".
+RECENT_SALE = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class DiagnosisRequest:
+    """What the customer tells us: meter number or IDPEL, the digits typed, the display."""
+
+    identifier: str
+    typed: str | None = None
+    display: str | None = None
+    reported_at: datetime | None = None
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class _Case:
+    """Everything known during one diagnosis."""
+
+    request: DiagnosisRequest
+    meter: MeterRecord
+    snapshot: MeterSnapshot | None
+    sales: Sequence[Sale]
+    now: datetime
+    hint: DisplayHint | None
+    evidence: list[Evidence] = field(default_factory=list)
+    findings: list[explain.Text] = field(default_factory=list)
+
+    def note(self, source: str, fact: str) -> None:
+        self.evidence.append(Evidence(source, fact))
+
+    @property
+    def meter_key(self) -> DecoderKey | None:
+        """The key the device really has: from its state if readable, else vending's."""
+        if self.snapshot is not None:
+            return self.snapshot.key
+        return self.meter.key
+
+    @property
+    def memory_size(self) -> int:
+        return self.snapshot.tid_memory_size if self.snapshot else DEFAULT_TID_MEMORY
+
+    def sale_for(self, digits: str) -> Sale | None:
+        return next((s for s in self.sales if s.token == digits), None)
+
+
+class DiagnosisEngine:
+    """Library entry point: ``DiagnosisEngine(sources).diagnose(DiagnosisRequest(...))``."""
+
+    def __init__(
+        self,
+        sources: SupportSources,
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+        two_wrong_digits: bool = True,
+    ) -> None:
+        self.sources = sources
+        self.clock = clock
+        self.two_wrong_digits = two_wrong_digits
+
+    # -- entry ---------------------------------------------------------------------------
+
+    def diagnose(self, request: DiagnosisRequest) -> Diagnosis:
+        meter = self.sources.meter(request.identifier.strip())
+        snapshot = self.sources.snapshot(meter.meter_number)
+        sales = list(self.sources.sales_for_meter(meter.meter_number))
+        now = request.reported_at or self.clock()
+        case = _Case(request, meter, snapshot, sales, now, read_display(request.display))
+        if case.hint is not None:
+            case.note("input", f"meter display reported as {request.display!r} ({case.hint})")
+        if meter.blocked:
+            case.note("ledger", "customer is blocked for purchases")
+            case.findings.append(explain.blocked_note())
+        result = self._diagnose(case)
+        return Diagnosis(
+            cause=result.cause,
+            confidence=result.confidence,
+            explanation=result.explanation,
+            next_steps=result.next_steps,
+            ticket_needed=result.ticket_needed,
+            evidence=tuple(case.evidence),
+            candidates=result.candidates,
+            meter_number=meter.meter_number,
+            other_findings=tuple(f for f in case.findings if f != result.explanation),
+        )
+
+    def _diagnose(self, case: _Case) -> explain.Finding:
+        device = self._device_problem(case)
+        if device is not None:
+            return device
+        typed = case.request.typed
+        if typed is None or not typed.strip():
+            return self._no_token(case)
+        entry = read_entry(typed)
+        if entry.digits is None:
+            case.note("input", "the entry contains letters or symbols")
+            return explain.not_a_token_letters()
+        digits = entry.digits
+        case.note("input", f"{len(digits)} digits typed")
+        if len(digits) == 16:
+            return self._sixteen(case, digits)
+        if len(digits) in (TOKEN_DIGITS - 1, TOKEN_DIGITS + 1):
+            found = self._typo(case, digits)
+            return found or explain.wrong_length(len(digits))
+        if len(digits) != TOKEN_DIGITS:
+            return explain.not_a_token(digits)
+        return self._twenty(case, digits)
+
+    # -- the device itself ---------------------------------------------------------------
+
+    def _device_problem(self, case: _Case) -> explain.Finding | None:
+        snap = case.snapshot
+        if snap is not None and snap.broken:
+            case.note("meter", f"meter reports a fault: {snap.broken}")
+            return explain.broken_meter(self._credit(case), certain=True)
+        if case.hint is DisplayHint.BLANK:
+            return explain.broken_meter(self._credit(case), certain=False)
+        if snap is not None and snap.tamper:
+            case.note("meter", f"meter is in tamper state: {snap.tamper}")
+            return explain.tamper(snap.tamper, certain=True)
+        if case.hint in (DisplayHint.PERIKSA, DisplayHint.COVER_OPEN):
+            return explain.tamper(None, certain=False)
+        if case.hint is DisplayHint.BLOCKED or (case.meter.blocked and not case.request.typed):
+            return explain.customer_blocked(certain=case.meter.blocked)
+        return None
+
+    def _credit(self, case: _Case) -> str | None:
+        if case.snapshot is None:
+            return None
+        return explain.kwh(case.snapshot.credit_kwh)
+
+    # -- no digits: the sale itself ------------------------------------------------------
+
+    def _no_token(self, case: _Case) -> explain.Finding:
+        recent = [s for s in case.sales if case.now - s.created_at <= RECENT_SALE]
+        pending = [s for s in recent if not s.delivered or not s.completed]
+        if pending:
+            sale = pending[0]
+            case.note(
+                "ledger",
+                f"sale {sale.reference} via {sale.channel} at {sale.created_at.isoformat()} "
+                f"was {'not completed' if not sale.completed else 'not delivered'}",
+            )
+            return explain.sale_not_completed(sale)
+        if recent:
+            sale = recent[0]
+            case.note("ledger", f"last sale {sale.reference} was delivered via {sale.channel}")
+            return explain.sale_delivered(sale)
+        case.note("ledger", f"no sale for this meter in the last {RECENT_SALE.days} days")
+        return explain.no_sale_recorded(RECENT_SALE.days)
+
+    # -- 16 digits -----------------------------------------------------------------------
+
+    def _sixteen(self, case: _Case, digits: str) -> explain.Finding:
+        matches = [s for s in case.sales if s.token and digits in s.token]
+        candidates = tuple(
+            TokenCandidate(
+                s.token or "",
+                TypoClass.MISSING_DIGIT,
+                _missing_positions(s.token or "", digits),
+                self._describe(case, s.token or "", s),
+                True,
+            )
+            for s in matches[:2]
+        )
+        if candidates:
+            case.note("ledger", "a token sold for this meter contains the 16 typed digits")
+        return explain.sixteen_digits(candidates)
+
+    # -- 20 digits -----------------------------------------------------------------------
+
+    def _twenty(self, case: _Case, digits: str) -> explain.Finding:
+        if int(digits) >= TOKEN_LIMIT:
+            case.note("input", "value is 2**66 or more: no STS token has it")
+            return self._typo(case, digits) or explain.not_a_token_too_large()
+        sale = self.sources.sale_by_token(digits)
+        if sale is not None and sale.meter_number != case.meter.meter_number:
+            case.note(
+                "ledger",
+                f"token was sold for meter {sale.meter_number} (IDPEL {sale.idpel}) "
+                f"at {sale.created_at.isoformat()} via {sale.channel}",
+            )
+            other = self._other_meter(sale)
+            return explain.wrong_meter(sale, other)
+        key = case.meter_key
+        if key is None:
+            return explain.unknown_no_key()
+        try:
+            token = decode(digits, key)
+        except StsError as exc:
+            case.note("key", f"does not open with the meter's key: {exc}")
+            return self._does_not_open(case, digits, sale)
+        case.note("key", f"opens with the meter's key: {token.name}")
+        if sale is not None:
+            case.note("ledger", f"sold for this meter at {sale.created_at.isoformat()}")
+        return self._valid_token(case, digits, token, sale)
+
+    def _other_meter(self, sale: Sale) -> MeterRecord | None:
+        try:
+            return self.sources.meter(sale.meter_number)
+        except Exception:  # the record may be gone; the sale row is enough
+            return None
+
+    def _does_not_open(self, case: _Case, digits: str, sale: Sale | None) -> explain.Finding:
+        vending_key = case.meter.key
+        snap = case.snapshot
+        opens_with_vending_key = False
+        if vending_key is not None and snap is not None and _key_differs(vending_key, snap.key):
+            try:
+                decode(digits, vending_key)
+                opens_with_vending_key = True
+            except StsError:
+                pass
+        if opens_with_vending_key and snap is not None:
+            case.note("key", "opens with the key vending now uses, not with the meter's key")
+            return explain.key_change(self._key_change_tokens(case, snap), certain=True)
+        if sale is not None and snap is None:
+            # sold for this meter by us, yet the meter rejects it: its key is out of date
+            case.note("ledger", "sold for this meter; the meter still rejects it")
+            return explain.key_change((), certain=False)
+        if sale is not None:
+            case.note("ledger", "sold for this meter but does not open with its key")
+            return explain.unknown(case.hint)
+        found = self._typo(case, digits)
+        if found is not None:
+            return found
+        if case.hint is DisplayHint.KEY_EXPIRED:
+            return explain.key_change((), certain=False)
+        return explain.foreign_token()
+
+    def _key_change_tokens(self, case: _Case, snap: MeterSnapshot) -> tuple[str, ...]:
+        new_key, new_params = case.meter.key, case.meter.params
+        if new_key is None or new_params is None:
+            return ()
+        rollover = new_params.base_date != snap.params.base_date
+        return tuple(encode_key_change(snap.key, new_key, new_params, rollover=rollover))
+
+    def _valid_token(
+        self, case: _Case, digits: str, token: Token, sale: Sale | None
+    ) -> explain.Finding:
+        tid = getattr(token, "tid", None)
+        snap = case.snapshot
+        if tid is not None and snap is not None:
+            memory = snap.tid_memory
+            if tid in memory:
+                entry = next((e for e in snap.accepted if e.tid == tid), None)
+                case.note("meter", f"TID {tid} is in the meter's TID memory")
+                return explain.already_used(
+                    case.meter.meter_number, entry.entered_at if entry else None, certain=True
+                )
+            if memory and tid < min(memory) and len(memory) >= snap.tid_memory_size:
+                case.note("meter", f"TID {tid} is older than the oldest remembered ({min(memory)})")
+                return explain.too_old(snap.tid_memory_size, certain=True)
+        elif tid is not None and sale is not None:
+            newer = [s for s in case.sales if s.tid is not None and s.tid > tid]
+            if len(newer) >= case.memory_size:
+                case.note("ledger", f"{len(newer)} newer tokens were sold for this meter")
+                return explain.too_old(case.memory_size, certain=False)
+        amount = getattr(token, "amount", None)
+        if (
+            isinstance(token, ElectricityCredit)
+            and snap is not None
+            and snap.credit_kwh + token.amount > snap.credit_max_kwh
+        ):
+            case.note(
+                "meter",
+                f"credit {snap.credit_kwh} + {token.amount} kWh exceeds the register "
+                f"maximum {snap.credit_max_kwh}",
+            )
+            return explain.credit_overflow(snap.credit_kwh, token.amount, certain=True)
+        if snap is None:
+            hinted = {
+                DisplayHint.USED: explain.already_used(case.meter.meter_number, None, False),
+                DisplayHint.OLD: explain.too_old(case.memory_size, certain=False),
+                DisplayHint.OVER: explain.credit_overflow(None, amount, certain=False),
+                DisplayHint.KEY_EXPIRED: explain.key_change((), certain=False),
+            }
+            if case.hint in hinted:
+                return hinted[case.hint]
+        if snap is not None and snap.locked_until is not None and snap.locked_until > case.now:
+            case.note("meter", f"keypad locked until {snap.locked_until.isoformat()}")
+            return explain.no_fault(digits, locked_until=snap.locked_until)
+        return explain.no_fault(digits, locked_until=None)
+
+    # -- typing errors -------------------------------------------------------------------
+
+    def _typo(self, case: _Case, digits: str) -> explain.Finding | None:
+        key = case.meter_key
+        if key is None:
+            return None
+        ledger = {s.token: s for s in case.sales if s.token}
+        snap = case.snapshot
+        memory = snap.tid_memory if snap else ()
+        oldest = min(memory) if snap and len(memory) >= snap.tid_memory_size else None
+
+        def fresh(tid: int | None) -> bool:
+            if tid is None or snap is None:
+                return True
+            return tid not in memory and (oldest is None or tid >= oldest)
+
+        def in_ledger(cand: str, token: Token) -> bool:
+            sale = ledger.get(cand)
+            return sale is not None and sale.tid == getattr(token, "tid", None)
+
+        found: list[Recovered] = []
+        stale: list[Recovered] = []
+        if ledger:
+            hits = search_typos(
+                digits,
+                key,
+                accept=in_ledger,
+                shortlist=ledger.keys(),
+                two_wrong=self.two_wrong_digits,
+            )
+            found = [h for h in hits if fresh(getattr(h.token, "tid", None))]
+            stale = [h for h in hits if h not in found]
+        from_ledger = bool(found)
+        if not found:
+            limit = self._tid_limit(case)
+
+            def plausible(cand: str, token: Token) -> bool:
+                tid = getattr(token, "tid", None)
+                if not isinstance(token, _CUSTOMER_TOKENS):
+                    return False
+                if tid is not None and limit is not None and tid > limit:
+                    return False  # issued in the future
+                return fresh(tid)
+
+            found = search_typos(digits, key, accept=plausible, two_wrong=self.two_wrong_digits)
+        if not found and stale:
+            used = stale[0]
+            case.note(
+                "ledger",
+                f"typed digits are a mistyped {used.edit.digits} ({used.edit.typo}), "
+                "which the meter already has",
+            )
+            return self._valid_token(case, used.edit.digits, used.token, ledger[used.edit.digits])
+        if not found:
+            return None
+        candidates = tuple(
+            TokenCandidate(
+                r.edit.digits,
+                r.edit.typo,
+                r.edit.positions,
+                self._describe(case, r.edit.digits, ledger.get(r.edit.digits), r.token),
+                r.edit.digits in ledger,
+            )
+            for r in found
+        )
+        for c in candidates:
+            case.note(
+                "key",
+                f"{c.digits} opens with the meter's key ({c.typo}, positions {c.positions})"
+                + (" and was sold for this meter" if c.in_ledger else ""),
+            )
+        if len(candidates) == 1:
+            confidence = Confidence.CERTAIN if from_ledger else Confidence.LIKELY
+        else:
+            confidence = Confidence.POSSIBLE
+        return explain.typo(candidates, confidence)
+
+    def _tid_limit(self, case: _Case) -> int | None:
+        params = case.snapshot.params if case.snapshot else case.meter.params
+        if params is None:
+            return None
+        try:
+            return tid_from_datetime(case.now, params.base_date) + 1
+        except StsError:
+            return None
+
+    def _describe(
+        self, case: _Case, digits: str, sale: Sale | None, token: Token | None = None
+    ) -> str:
+        parts: list[str] = []
+        if token is not None:
+            amount = getattr(token, "amount", None)
+            name = getattr(token, "name", type(token).__name__)
+            parts.append(f"{name} {amount} kWh" if amount is not None else str(name))
+        elif sale is not None and sale.kwh is not None:
+            parts.append(f"credit {sale.kwh} kWh")
+        if sale is not None:
+            parts.append(f"sold {explain.wib(sale.created_at)} via {sale.channel}")
+        return ", ".join(parts)
+
+
+# What a PLN customer is ever handed: credit, and the officer's management tokens.
+_CUSTOMER_TOKENS = (
+    ElectricityCredit,
+    ClearTamper,
+    KeyChangeToken,
+    SetMaximumPowerLimit,
+    ClearCredit,
+)
+
+
+def _key_differs(a: DecoderKey, b: DecoderKey) -> bool:
+    return a.algorithm is not b.algorithm or a.reveal() != b.reveal()
+
+
+def _missing_positions(token: str, typed: str) -> tuple[int, ...]:
+    start = token.find(typed)
+    return tuple(i + 1 for i in range(len(token)) if not start <= i < start + len(typed))
