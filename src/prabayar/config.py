@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     session_secret: SecretStr | None = Field(default=None, description="web session signing secret")
     host: str = "127.0.0.1"
     port: int = 8000
+    cutoff_wib: str | None = Field(
+        default=None, description="vending cut-off window in WIB, e.g. '23:30-00:30' (RC 0090)"
+    )
 
     def resolved_database_url(self) -> str:
         """The configured URL, or the embedded SQLite file under ``data_dir``."""
