@@ -1,0 +1,159 @@
+"""The FastAPI application factory: API under /api/v1, server-rendered pages, static files."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from prabayar.config import Settings
+from prabayar.web.context import current_request_id, install_log_filter
+from prabayar.web.errors import InvalidRequest, NotAuthenticated, NotFound, WebError
+from prabayar.web.middleware import RequestContextMiddleware
+from prabayar.web.ratelimit import RateLimiter
+from prabayar.web.security import TokenSigner
+
+log = logging.getLogger("prabayar.web")
+
+API_PREFIX = "/api/v1"
+STATIC_DIR = Path(__file__).parent / "static"
+SESSION_COOKIE = "prabayar_session"
+
+
+def session_secret(settings: Settings) -> str:
+    """The configured secret, or one generated once and kept (mode 0600) under the data dir."""
+    if settings.session_secret is not None:
+        value = settings.session_secret.get_secret_value()
+        if len(value) < 32:
+            raise ValueError("PRABAYAR_SESSION_SECRET must be at least 32 characters")
+        return value
+    path = settings.data_dir / "session.secret"
+    if path.exists():
+        return path.read_text().strip()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    path.touch(mode=0o600)
+    path.write_text(value)
+    return value
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith(API_PREFIX)
+
+
+def _request_id(request: Request) -> str:
+    return str(getattr(request.state, "request_id", None) or current_request_id())
+
+
+def _error_response(request: Request, error: WebError, extra: dict[str, Any] | None = None) -> Response:
+    if not _is_api(request):
+        from prabayar.web.pages.rendering import render_error
+
+        if isinstance(error, NotAuthenticated):
+            target = request.url.path
+            if request.url.query:
+                target += "?" + request.url.query
+            return RedirectResponse(f"/masuk?next={target}", status_code=303)
+        return render_error(request, error)
+    body = error.body(_request_id(request))
+    if extra:
+        body.update(extra)
+    headers = {"X-Request-ID": _request_id(request), **error.headers}
+    return JSONResponse(body, status_code=error.status_code, headers=headers)
+
+
+def _install_handlers(app: FastAPI) -> None:
+    async def on_web_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, WebError)
+        return _error_response(request, exc)
+
+    async def on_validation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        problems = [
+            {"loc": [str(p) for p in err.get("loc", ())], "msg": str(err.get("msg", ""))}
+            for err in exc.errors()
+        ]
+        return _error_response(request, InvalidRequest(), {"detail": problems})
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 404:
+            return _error_response(request, NotFound())
+        error = WebError(
+            "Permintaan tidak dapat diproses.",
+            str(exc.detail) if exc.detail else "The request cannot be processed.",
+            status_code=exc.status_code,
+            slug="method_not_allowed" if exc.status_code == 405 else "http_error",
+            headers=dict(exc.headers or {}),
+        )
+        return _error_response(request, error)
+
+    async def on_crash(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error while serving %s", request.url.path)
+        error = WebError(
+            "Terjadi kesalahan pada sistem. Silakan coba lagi.",
+            "Something went wrong on our side. Please try again.",
+            status_code=500,
+            slug="internal_error",
+        )
+        return _error_response(request, error)
+
+    app.add_exception_handler(WebError, on_web_error)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_crash)
+
+
+def create_app(settings: Settings | None = None, *, services: Any = None) -> FastAPI:
+    """Build the app for ``settings`` (the environment's when None).
+
+    ``services`` is the vending facade (:class:`prabayar.web.services.Services`); by default it
+    is built from ``settings`` and opens the configured database.
+    """
+    from prabayar.config import get_settings
+    from prabayar.web.routers import API_ROUTERS, PAGE_ROUTERS
+    from prabayar.web.services import Services
+
+    settings = settings or get_settings()
+    install_log_filter()
+    app = FastAPI(
+        title="prabayar API",
+        version="1",
+        summary="Prepaid electricity (STS) vending API for payment points and operators.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.services = services if services is not None else Services.from_settings(settings)
+    app.state.rate_limiter = RateLimiter()
+    secret = session_secret(settings)
+    app.state.token_signer = TokenSigner(secret)
+    secure_cookie = settings.host not in ("127.0.0.1", "localhost", "::1")
+    app.state.secure_cookie = secure_cookie
+
+    for router in API_ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
+    for router in PAGE_ROUTERS:
+        app.include_router(router, include_in_schema=False)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    _install_handlers(app)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret,
+        session_cookie=SESSION_COOKIE,
+        max_age=8 * 3600,
+        same_site="lax",
+        https_only=secure_cookie,
+    )
+    app.add_middleware(RequestContextMiddleware)
+    return app

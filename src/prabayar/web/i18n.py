@@ -1,0 +1,144 @@
+"""Indonesian first, English on request: a small message catalogue and the language choice.
+
+The language is kept in a cookie (``lang``) set by ``/bahasa/<code>``; the default is Indonesian,
+as on PLN's own channels. A missing key shows the key itself, so a gap is visible, not fatal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from starlette.requests import Request
+
+LANGUAGES = ("id", "en")
+DEFAULT_LANGUAGE = "id"
+LANG_COOKIE = "lang"
+
+# key -> (Indonesian, English)
+MESSAGES: Mapping[str, tuple[str, str]] = {
+    "app.name": ("prabayar", "prabayar"),
+    "app.tagline": ("Listrik prabayar: token STS, meter, dan layanan pelanggan",
+                    "Prepaid electricity: STS tokens, meters and customer care"),
+    "nav.home": ("Beranda", "Home"),
+    "nav.meters": ("Meter saya", "My meters"),
+    "nav.buy": ("Beli token", "Buy a token"),
+    "nav.history": ("Riwayat", "History"),
+    "nav.failed": ("Token gagal?", "Token failed?"),
+    "nav.complaint": ("Pengaduan", "Complaint"),
+    "nav.console": ("Konsol operator", "Operator console"),
+    "nav.audit": ("Log audit", "Audit log"),
+    "nav.login": ("Masuk", "Log in"),
+    "nav.logout": ("Keluar", "Log out"),
+    "nav.meter": ("Meter virtual", "Virtual meter"),
+    "lang.switch": ("English", "Bahasa Indonesia"),
+    "login.title": ("Masuk ke akun", "Log in to your account"),
+    "login.username": ("Nama pengguna", "User name"),
+    "login.password": ("Kata sandi", "Password"),
+    "login.submit": ("Masuk", "Log in"),
+    "login.demo": ("Akun demo", "Demo accounts"),
+    "home.welcome": ("Selamat datang", "Welcome"),
+    "home.intro": (
+        "Beli token listrik, masukkan ke meter virtual, dan lihat kredit bertambah. "
+        "Semua token dibuat dengan mesin STS (IEC 62055-41) yang sebenarnya.",
+        "Buy an electricity token, key it into the virtual meter and watch the credit rise. "
+        "Every token is made by a real STS (IEC 62055-41) engine.",
+    ),
+    "home.start": ("Mulai", "Get started"),
+    "meters.title": ("Meter saya", "My meters"),
+    "meters.none": ("Belum ada meter terdaftar.", "No meter registered yet."),
+    "field.meter_number": ("Nomor meter", "Meter number"),
+    "field.idpel": ("IDPEL", "Customer ID (IDPEL)"),
+    "field.name": ("Nama", "Name"),
+    "field.tariff": ("Tarif/Daya", "Tariff/Power"),
+    "field.status": ("Status", "Status"),
+    "field.unit": ("Unit", "Unit"),
+    "field.address": ("Alamat", "Address"),
+    "field.nominal": ("Nominal", "Amount"),
+    "field.admin": ("Biaya admin", "Admin fee"),
+    "field.pbjt": ("PBJT-TL", "PBJT-TL (electricity tax)"),
+    "field.ppn": ("PPN", "VAT (PPN)"),
+    "field.meterai": ("Meterai", "Stamp duty"),
+    "field.angsuran": ("Angsuran", "Instalment"),
+    "field.stroom": ("Rp Stroom/Token", "Energy value"),
+    "field.kwh": ("Jumlah kWh", "kWh"),
+    "field.total": ("Total bayar", "Total to pay"),
+    "field.token": ("Token", "Token"),
+    "field.reference": ("No. Ref", "Reference"),
+    "field.time": ("Waktu (WIB)", "Time (WIB)"),
+    "field.channel": ("Kanal", "Channel"),
+    "field.reason": ("Alasan", "Reason"),
+    "field.kind": ("Jenis", "Kind"),
+    "field.actor": ("Pelaku", "Actor"),
+    "field.action": ("Tindakan", "Action"),
+    "field.detail": ("Rincian", "Detail"),
+    "field.subject": ("Objek", "Subject"),
+    "field.credit": ("Kredit", "Credit"),
+    "buy.title": ("Beli token listrik", "Buy an electricity token"),
+    "buy.choose_meter": ("Pilih meter", "Choose a meter"),
+    "buy.choose_nominal": ("Pilih nominal", "Choose an amount"),
+    "buy.next": ("Lanjut", "Continue"),
+    "buy.breakdown": ("Rincian harga", "Price breakdown"),
+    "buy.pay": ("Bayar", "Pay"),
+    "buy.cancel": ("Batal", "Cancel"),
+    "buy.receipt": ("Struk pembelian", "Receipt"),
+    "buy.done": ("Pembayaran berhasil. Masukkan token ini ke meter Anda.",
+                 "Payment successful. Key this token into your meter."),
+    "buy.try_meter": ("Masukkan di meter virtual", "Enter it on the virtual meter"),
+    "history.title": ("Riwayat token", "Token history"),
+    "history.none": ("Belum ada pembelian.", "No purchases yet."),
+    "history.reprint": ("Cetak ulang", "Reprint"),
+    "failed.title": ("Token gagal masuk?", "Token not accepted?"),
+    "complaint.title": ("Pengaduan", "Complaint"),
+    "complaint.category": ("Kategori", "Category"),
+    "complaint.description": ("Uraian masalah", "Describe the problem"),
+    "complaint.submit": ("Kirim pengaduan", "Send complaint"),
+    "complaint.sent": ("Pengaduan diterima. Nomor tiket:", "Complaint received. Ticket number:"),
+    "meter.title": ("Meter virtual", "Virtual meter"),
+    "meter.help": (
+        "Ketik 20 digit token dengan tombol lalu tekan ENTER. Kode layanan (mis. 37) juga bisa.",
+        "Type the 20 token digits on the keypad and press ENTER. Service codes (e.g. 37) work too.",
+    ),
+    "meter.enter": ("ENTER", "ENTER"),
+    "meter.clear": ("HAPUS", "CLEAR"),
+    "meter.relay_on": ("Listrik menyala", "Power on"),
+    "meter.relay_off": ("Listrik padam", "Power off"),
+    "meter.log": ("Catatan meter", "Meter log"),
+    "console.title": ("Konsol operator", "Operator console"),
+    "console.search": ("Cari nomor meter atau IDPEL", "Search by meter number or IDPEL"),
+    "console.search_button": ("Cari", "Search"),
+    "console.no_result": ("Tidak ada yang cocok.", "Nothing matches."),
+    "console.customer": ("Pelanggan", "Customer"),
+    "console.purchases": ("Pembelian", "Purchases"),
+    "console.management": ("Token manajemen", "Management tokens"),
+    "console.issue": ("Terbitkan", "Issue"),
+    "console.issued": ("Token manajemen diterbitkan", "Management token issued"),
+    "audit.title": ("Log audit", "Audit log"),
+    "error.title": ("Terjadi kesalahan", "Something went wrong"),
+    "error.back": ("Kembali", "Go back"),
+    "status.active": ("aktif", "active"),
+    "status.blocked": ("diblokir", "blocked"),
+    "status.replaced": ("diganti", "replaced"),
+}
+
+
+def language_of(request: Request) -> str:
+    """The visitor's language: the ``lang`` cookie when valid, else Indonesian."""
+    chosen = request.cookies.get(LANG_COOKIE, "")
+    return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def translate(key: str, lang: str) -> str:
+    pair = MESSAGES.get(key)
+    if pair is None:
+        return key
+    return pair[1] if lang == "en" else pair[0]
+
+
+def translator(lang: str) -> Callable[[str], str]:
+    """A ``t(key)`` function for templates."""
+    return lambda key: translate(key, lang)
+
+
+def pick(lang: str, indonesian: str, english: str) -> str:
+    """Choose between two texts that come from elsewhere (e.g. an error's two messages)."""
+    return english if lang == "en" else indonesian

@@ -1,0 +1,90 @@
+"""Landing page, log-in and log-out, and the language switch."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from prabayar.web.deps import LimiterDep, LimitsDep, ServicesDep, client_address
+from prabayar.web.errors import InvalidCredentials, RateLimited
+from prabayar.web.i18n import LANG_COOKIE, LANGUAGES, pick, language_of
+from prabayar.web.pages.guards import Csrf
+from prabayar.web.pages.rendering import csrf_token, render, session_user
+
+router = APIRouter()
+
+
+def home_of(role: str) -> str:
+    return "/konsol" if role in ("operator", "admin") else "/akun"
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site relative paths (no ``//host`` or scheme) are followed after log-in."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+@router.get("/")
+def landing(request: Request) -> Response:
+    user = session_user(request)
+    if user is not None:
+        return RedirectResponse(home_of(user.role), status_code=303)
+    return render(request, "landing.html")
+
+
+@router.get("/masuk")
+def login_form(request: Request, next: str | None = None) -> Response:
+    return render(request, "login.html", {"next": safe_next(next) or ""})
+
+
+@router.post("/masuk")
+def login(
+    request: Request,
+    _: Csrf,
+    services: ServicesDep,
+    limiter: LimiterDep,
+    limits: LimitsDep,
+    username: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=256)] = "",
+    next: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    lang = language_of(request)
+    try:
+        limiter.hit(f"login-ip:{client_address(request)}", limits.login_per_client)
+        limiter.hit(f"login-user:{username.lower()}", limits.login_per_user)
+        if not username or not password:
+            raise InvalidCredentials()
+        principal = services.login(username, password)
+    except (InvalidCredentials, RateLimited) as exc:
+        return render(
+            request,
+            "login.html",
+            {"next": safe_next(next) or "", "username": username,
+             "error": pick(lang, exc.message_id, exc.message_en)},
+            status_code=exc.status_code,
+        )
+    limiter.reset(f"login-user:{username.lower()}")
+    request.session.clear()
+    request.session["user"] = {
+        "u": principal.subject, "r": principal.role, "c": principal.customer_id,
+    }
+    csrf_token(request)  # a fresh CSRF token for the new session
+    return RedirectResponse(safe_next(next) or home_of(principal.role), status_code=303)
+
+
+@router.post("/keluar")
+def logout(request: Request, _: Csrf) -> Response:
+    request.session.clear()
+    return RedirectResponse("/", status_code=303)
+
+
+@router.get("/bahasa/{lang}")
+def switch_language(request: Request, lang: str, next: str | None = None) -> Response:
+    response = RedirectResponse(safe_next(next) or "/", status_code=303)
+    if lang in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax",
+                            httponly=True)
+    return response

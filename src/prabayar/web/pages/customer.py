@@ -1,0 +1,134 @@
+"""The customer's pages, like PLN Mobile: my meters, buy a token, history, help and complaints."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from prabayar.web.deps import LimiterDep, LimitsDep, ServicesDep
+from prabayar.web.errors import NotFound, WebError
+from prabayar.web.i18n import language_of, pick
+from prabayar.web.pages.guards import Csrf, PageCustomer
+from prabayar.web.pages.rendering import render
+from prabayar.web.security import Principal
+from prabayar.web.services import Services
+
+router = APIRouter()
+
+# PLN Mobile's nominals (domain file 2.7); the app channel's own rule decides what is allowed.
+NOMINALS = (20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000)
+
+
+def _own_meter(services: Services, customer: Principal, meter_number: str) -> Any:
+    for meter in services.customer_meters(customer):
+        if meter.meter_number == meter_number:
+            return meter
+    raise NotFound("Meter tidak ditemukan di akun Anda.", "This meter is not in your account.")
+
+
+@router.get("/akun")
+def my_meters(request: Request, customer: PageCustomer, services: ServicesDep) -> Response:
+    return render(request, "customer/meters.html", {"meters": services.customer_meters(customer)})
+
+
+@router.get("/beli")
+def buy_form(
+    request: Request, customer: PageCustomer, services: ServicesDep, meter: str | None = None
+) -> Response:
+    meters = [m for m in services.customer_meters(customer)]
+    return render(
+        request,
+        "customer/buy.html",
+        {"meters": meters, "selected": meter, "nominals": NOMINALS},
+    )
+
+
+@router.post("/beli/rincian")
+def buy_breakdown(
+    request: Request,
+    _: Csrf,
+    customer: PageCustomer,
+    services: ServicesDep,
+    meter_number: Annotated[str, Form(max_length=13)] = "",
+    nominal: Annotated[int, Form(gt=0, le=1_000_000_000)] = 0,
+) -> Response:
+    meter = _own_meter(services, customer, meter_number)
+    channel = services.app_channel()
+    lang = language_of(request)
+    try:
+        price = services.call(services.vending.quote, channel.code, meter_number, nominal)
+    except WebError as exc:
+        return render(
+            request,
+            "customer/buy.html",
+            {"meters": services.customer_meters(customer), "selected": meter_number,
+             "nominals": NOMINALS, "nominal": nominal,
+             "error": pick(lang, exc.message_id, exc.message_en), "code": exc.response_code},
+            status_code=exc.status_code,
+        )
+    return render(
+        request,
+        "customer/breakdown.html",
+        {"meter": meter, "price": price, "channel": channel,
+         # A fresh reference per confirmation page: paying twice from it buys once.
+         "reference": "WEB-" + uuid.uuid4().hex},
+    )
+
+
+@router.post("/beli/bayar")
+def buy_pay(
+    request: Request,
+    _: Csrf,
+    customer: PageCustomer,
+    services: ServicesDep,
+    limiter: LimiterDep,
+    limits: LimitsDep,
+    meter_number: Annotated[str, Form(max_length=13)] = "",
+    nominal: Annotated[int, Form(gt=0, le=1_000_000_000)] = 0,
+    reference: Annotated[str, Form(pattern=r"^WEB-[0-9a-f]{32}$")] = "",
+) -> Response:
+    _own_meter(services, customer, meter_number)
+    limiter.hit(f"customer:{customer.subject}", limits.customer_tokens)
+    channel = services.app_channel()
+    result = services.call(services.vending.purchase, channel.code, reference, meter_number, nominal)
+    # The web app is the channel and the browser is about to show the token: delivered.
+    services.call(services.vending.confirm_delivery, channel.code, reference)
+    return RedirectResponse(f"/struk/{result.reference_number}?baru=1", status_code=303)
+
+
+def _find_purchase(services: Services, customer: Principal, reference_number: str) -> Any:
+    for purchase in services.customer_purchases(customer, 100):
+        if purchase.reference_number == reference_number:
+            return purchase
+    raise NotFound("Transaksi tidak ditemukan di akun Anda.", "No such purchase in your account.")
+
+
+@router.get("/struk/{reference_number}")
+def receipt(
+    request: Request, reference_number: str, customer: PageCustomer, services: ServicesDep,
+    baru: int = 0,
+) -> Response:
+    purchase = _find_purchase(services, customer, reference_number)
+    return render(request, "customer/receipt.html", {"purchase": purchase, "fresh": bool(baru)})
+
+
+@router.get("/riwayat")
+def history(request: Request, customer: PageCustomer, services: ServicesDep) -> Response:
+    return render(
+        request, "customer/history.html", {"purchases": services.customer_purchases(customer, 50)}
+    )
+
+
+@router.get("/token-gagal")
+def token_failed(request: Request, customer: PageCustomer, services: ServicesDep) -> Response:
+    return render(request, "customer/token_failed.html",
+                  {"meters": services.customer_meters(customer)})
+
+
+@router.get("/pengaduan")
+def complaint_form(request: Request, customer: PageCustomer, services: ServicesDep) -> Response:
+    return render(request, "customer/complaint.html",
+                  {"meters": services.customer_meters(customer)})

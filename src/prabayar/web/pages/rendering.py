@@ -1,0 +1,108 @@
+"""Jinja2 rendering for the pages: language, the signed-in user, CSRF token, display filters."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from prabayar.web.errors import WebError
+from prabayar.web.i18n import language_of, pick, translator
+from prabayar.web.security import Principal, new_csrf_token
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+WIB = timezone(timedelta(hours=7), "WIB")
+
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+
+
+def rupiah(value: int | None) -> str:
+    """Indonesian money: ``Rp 23.500``."""
+    if value is None:
+        return "-"
+    return "Rp " + f"{int(value):,}".replace(",", ".")
+
+
+def kwh(value: Decimal | None) -> str:
+    """Indonesian decimal comma: ``12,6``."""
+    if value is None:
+        return "-"
+    text = format(Decimal(value), "f")
+    whole, _, frac = text.partition(".")
+    whole = f"{int(whole):,}".replace(",", ".")
+    return f"{whole},{frac}" if frac else whole
+
+
+def wib(value: datetime | None) -> str:
+    """A UTC instant as a person in Indonesia reads it."""
+    if value is None:
+        return "-"
+    return value.astimezone(WIB).strftime("%d-%m-%Y %H:%M WIB")
+
+
+def grouped(token: str) -> str:
+    return " ".join(token[i : i + 4] for i in range(0, len(token), 4))
+
+
+templates.env.filters["rp"] = rupiah
+templates.env.filters["kwh"] = kwh
+templates.env.filters["wib"] = wib
+templates.env.filters["grouped"] = grouped
+
+
+def session_user(request: Request) -> Principal | None:
+    data = request.session.get("user")
+    if not isinstance(data, dict):
+        return None
+    username, role, idpel = data.get("u"), data.get("r"), data.get("c")
+    if not isinstance(username, str) or role not in ("customer", "operator", "admin"):
+        return None
+    return Principal(role=role, subject=username, display_name=username, customer_id=idpel)
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = new_csrf_token()
+        request.session["csrf"] = token
+    return token
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None,
+           status_code: int = 200) -> HTMLResponse:
+    lang = language_of(request)
+    user = session_user(request)
+    full = {
+        "t": translator(lang),
+        "lang": lang,
+        "user": user,
+        "csrf": csrf_token(request),
+        "path": request.url.path,
+        "flash": request.session.pop("flash", None),
+    }
+    full.update(context or {})
+    return templates.TemplateResponse(request, name, full, status_code=status_code)
+
+
+def flash(request: Request, message_id: str, message_en: str, kind: str = "ok") -> None:
+    """A one-time notice shown on the next page."""
+    request.session["flash"] = {"kind": kind, "id": message_id, "en": message_en}
+
+
+def render_error(request: Request, error: WebError) -> HTMLResponse:
+    lang = language_of(request)
+    return render(
+        request,
+        "error.html",
+        {
+            "error": error,
+            "message": pick(lang, error.message_id, error.message_en),
+            "request_id": getattr(request.state, "request_id", "-"),
+        },
+        status_code=error.status_code,
+    )

@@ -1,0 +1,37 @@
+"""The one list of routers the app mounts. Each package adds its own line here.
+
+``API_ROUTERS`` are mounted under ``/api/v1`` and appear in the OpenAPI document;
+``PAGE_ROUTERS`` are the server-rendered pages (not in the OpenAPI document). The order is the
+order of the OpenAPI tags and of route matching.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from prabayar.web.api import auth as api_auth
+from prabayar.web.api import channel as api_channel
+from prabayar.web.api import health as api_health
+from prabayar.web.api import me as api_me
+from prabayar.web.api import operator as api_operator
+from prabayar.web.pages import auth as page_auth
+from prabayar.web.pages import customer as page_customer
+from prabayar.web.pages import meter as page_meter
+from prabayar.web.pages import operator as page_operator
+
+API_ROUTERS: list[APIRouter] = [
+    api_health.router,
+    api_auth.router,
+    api_channel.router,
+    api_me.router,
+    api_operator.router,
+    # prabayar.support adds its API router here.
+]
+
+PAGE_ROUTERS: list[APIRouter] = [
+    page_auth.router,
+    page_customer.router,
+    page_meter.router,
+    page_operator.router,
+    # prabayar.support adds its page router here.
+]

@@ -1,0 +1,82 @@
+"""Passwords (argon2), signed bearer tokens for the API, and CSRF tokens for forms."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash (salted, with its parameters) for storage."""
+    return _hasher.hash(password)
+
+
+def verify_password(stored_hash: str, password: str) -> bool:
+    """True when ``password`` matches; never raises for a wrong or malformed hash."""
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a user of the web app or a payment channel.
+
+    ``role`` is one of ``channel``, ``customer``, ``operator``, ``admin``. ``subject`` is the user
+    name or the channel code; ``customer_id`` the IDPEL a customer owns (else None).
+    """
+
+    role: str
+    subject: str
+    display_name: str
+    customer_id: str | None = None
+
+
+ROLES = ("channel", "customer", "operator", "admin")
+
+
+class TokenSigner:
+    """Short-lived signed bearer tokens carrying a user's name and role (no server-side state)."""
+
+    def __init__(self, secret: str, max_age_seconds: int = 3600) -> None:
+        self._serializer = URLSafeTimedSerializer(secret, salt="prabayar.api-token")
+        self.max_age_seconds = max_age_seconds
+
+    def issue(self, principal: Principal) -> str:
+        return self._serializer.dumps(
+            {"u": principal.subject, "r": principal.role, "c": principal.customer_id}
+        )
+
+    def read(self, token: str) -> tuple[str, str, str | None] | None:
+        """(username, role, idpel) from a valid unexpired token, else None."""
+        try:
+            data = self._serializer.loads(token, max_age=self.max_age_seconds)
+        except (SignatureExpired, BadSignature):
+            return None
+        if not isinstance(data, dict):
+            return None
+        username, role, idpel = data.get("u"), data.get("r"), data.get("c")
+        if not isinstance(username, str) or role not in ROLES or role == "channel":
+            return None
+        if idpel is not None and not isinstance(idpel, str):
+            return None
+        return username, role, idpel
+
+
+def new_csrf_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def csrf_matches(expected: str | None, given: str | None) -> bool:
+    """Constant-time comparison; a missing value never matches."""
+    if not expected or not given:
+        return False
+    return hmac.compare_digest(expected.encode(), given.encode())

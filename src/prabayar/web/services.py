@@ -1,0 +1,215 @@
+"""The web face's single door to the back office: vending use cases, with their typed errors
+turned into the face's error model (HTTP status + PLN response code + both messages).
+
+Routes hold no business rules; they call these methods. Everything here delegates to
+``prabayar.vending.VendingService``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import text
+
+from prabayar.config import Settings
+from prabayar.web.errors import (
+    InvalidCredentials,
+    InvalidRequest,
+    ServiceUnavailable,
+    UnknownChannel,
+    WebError,
+)
+from prabayar.web.security import Principal
+
+log = logging.getLogger("prabayar.web.services")
+
+T = TypeVar("T")
+
+# PLN response code -> HTTP status for vending's typed errors.
+_STATUS_BY_CODE = {
+    "0013": 422,
+    "0014": 404,
+    "0015": 404,
+    "0031": 401,
+    "0041": 422,
+    "0042": 422,
+    "0047": 422,
+    "0077": 403,
+    "0090": 503,
+    "0092": 404,
+    "0093": 409,
+    "0099": 503,
+}
+# Errors sharing the generic 0005 code, by class name -> (HTTP status, slug).
+_BY_NAME = {
+    "AuthenticationFailed": (401, "invalid_credentials"),
+    "NotAuthorized": (403, "forbidden"),
+    "ReasonRequired": (422, "reason_required"),
+    "KeyChangeRequired": (409, "key_change_required"),
+    "KeyUnavailable": (503, "key_unavailable"),
+    "InvalidRequest": (422, "invalid_request"),
+}
+_SLUG_BY_CODE = {
+    "0013": "denomination_not_allowed",
+    "0014": "unknown_meter",
+    "0015": "unknown_idpel",
+    "0031": "unregistered_channel",
+    "0041": "below_minimum",
+    "0042": "above_maximum",
+    "0047": "monthly_kwh_cap",
+    "0077": "customer_blocked",
+    "0090": "cut_off",
+    "0092": "unknown_reference",
+    "0093": "reference_conflict",
+    "0099": "in_process",
+}
+
+
+def web_error_from(exc: Exception) -> WebError:
+    """The face's view of a vending error (status, PLN code, slug, both messages)."""
+    code = str(getattr(exc, "code", "0005"))
+    name = type(exc).__name__
+    if name in _BY_NAME and code == "0005":
+        status, slug = _BY_NAME[name]
+    else:
+        status = _STATUS_BY_CODE.get(code, 400)
+        slug = _SLUG_BY_CODE.get(code, "rejected")
+    headers = {"Retry-After": "60"} if status == 503 else None
+    return WebError(
+        getattr(exc, "message_id", None),
+        getattr(exc, "message_en", None),
+        status_code=status,
+        response_code=code,
+        slug=slug,
+        headers=headers,
+    )
+
+
+@dataclass(frozen=True)
+class AppChannel:
+    """The sales channel the web app itself sells through (the PLN-Mobile-like app)."""
+
+    code: str
+    name: str
+
+
+class Services:
+    """Vending use cases for the faces, with errors already in the web's error model."""
+
+    def __init__(self, vending: Any) -> None:
+        self.vending = vending
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Services:
+        from prabayar.vending import open_service
+
+        return cls(open_service(settings))
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        from prabayar.vending import VendingError
+
+        try:
+            yield
+        except VendingError as exc:
+            raise web_error_from(exc) from exc
+
+    def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run one vending use case; its typed error becomes a :class:`WebError`."""
+        with self._translated():
+            return fn(*args, **kwargs)
+
+    # --- readiness -------------------------------------------------------------------------
+    def check_ready(self) -> None:
+        """Raise :class:`ServiceUnavailable` unless the database answers."""
+        engine = getattr(self.vending, "engine", None)
+        if engine is None:
+            raise ServiceUnavailable()
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            log.warning("readiness check failed: %s", type(exc).__name__)
+            raise ServiceUnavailable() from exc
+
+    # --- accounts --------------------------------------------------------------------------
+    def login(self, username: str, password: str) -> Principal:
+        from prabayar.vending import VendingError
+
+        try:
+            found = self.vending.authenticate_user(username, password)
+        except VendingError as exc:
+            raise InvalidCredentials() from exc
+        return Principal(
+            role=found.role,
+            subject=found.username,
+            display_name=found.username,
+            customer_id=found.idpel,
+        )
+
+    def channel_for_key(self, api_key: str) -> Principal:
+        from prabayar.vending import VendingError
+
+        try:
+            info = self.vending.authenticate_channel(api_key)
+        except VendingError as exc:
+            raise UnknownChannel() from exc
+        return Principal(role="channel", subject=info.code, display_name=info.name)
+
+    def app_channel(self) -> AppChannel:
+        """The channel of kind ``app`` (PLN-Mobile-like) that web customers buy through."""
+        channels = self.call(self.vending.channels)
+        for info in channels:
+            if str(getattr(info, "kind", "")).lower().endswith("app"):
+                return AppChannel(info.code, info.name)
+        raise ServiceUnavailable(
+            "Kanal aplikasi belum terdaftar.", "No app sales channel is registered."
+        )
+
+    # --- a customer's own data ---------------------------------------------------------------
+    def customer_meters(self, customer: Principal) -> list[Any]:
+        """The meters of the logged-in customer (empty for an account without IDPEL)."""
+        if not customer.customer_id:
+            return []
+        return list(self.call(self.vending.customer_meters, customer.customer_id))
+
+    def owns_meter(self, customer: Principal, meter_number: str) -> bool:
+        return any(m.meter_number == meter_number for m in self.customer_meters(customer))
+
+    def customer_purchases(self, customer: Principal, limit: int) -> list[Any]:
+        """Purchases for all of the customer's meters, newest first."""
+        if not customer.customer_id:
+            return []
+        return list(self.call(self.vending.reprint, customer.customer_id, limit=limit))
+
+    # --- operators -------------------------------------------------------------------------
+    def issue_management_token(
+        self,
+        operator: str,
+        meter_number: str,
+        kind: str,
+        reason: str,
+        *,
+        watts: int | None = None,
+        register: int = 0,
+        rollover: bool = False,
+    ) -> Any:
+        """One management token (or a key-change set), audited by vending with the reason."""
+        vending = self.vending
+        if kind == "clear_tamper":
+            return self.call(vending.clear_tamper, operator, meter_number, reason)
+        if kind == "clear_credit":
+            return self.call(vending.clear_credit, operator, meter_number, reason, register=register)
+        if kind == "set_power_limit":
+            if watts is None:
+                raise InvalidRequest(
+                    "Batas daya (watt) wajib diisi.", "The power limit in watts is required."
+                )
+            return self.call(vending.set_power_limit, operator, meter_number, watts, reason)
+        if kind == "key_change":
+            return self.call(vending.key_change, operator, meter_number, reason, rollover=rollover)
+        raise InvalidRequest("Jenis token tidak dikenal.", f"Unknown management token kind {kind!r}.")
