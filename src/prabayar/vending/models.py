@@ -253,7 +253,7 @@ class ManagementTokenRecord(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class AuditEntry(Base):
+class AuditRow(Base):
     """Append-only record of every sale and key operation (triggers refuse UPDATE/DELETE)."""
 
     __tablename__ = "audit_log"

@@ -1,0 +1,44 @@
+"""Password and API-key hashing for the web app's logins and the channels' credentials.
+
+Passwords use argon2id (argon2-cffi); channel API keys are long random strings, so a plain
+SHA-256 of the key is enough to make a stolen database useless for calling the API.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+_HASHER = PasswordHasher()
+API_KEY_PREFIX = "pby_"
+MIN_PASSWORD_LENGTH = 8
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    return _HASHER.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def new_api_key() -> str:
+    """A fresh channel API key (256 bits of randomness)."""
+    return API_KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_api_key(api_key: str) -> str:
+    return hashlib.sha256(api_key.encode("utf-8")).hexdigest()
+
+
+def api_key_matches(api_key: str, stored_hash: str) -> bool:
+    return hmac.compare_digest(hash_api_key(api_key), stored_hash)

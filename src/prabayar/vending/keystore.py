@@ -1,0 +1,211 @@
+"""The key store: vending keys encrypted at rest, decoder keys derived on demand.
+
+A protocol, so that a hardware security module can replace the software store later: the
+back office only ever asks "the decoder key of this meter under these parameters" and never
+sees a vending key. The software store keeps each vending key AES-GCM encrypted under a
+256-bit master key (``PRABAYAR_MASTER_KEY``, or for the embedded default a key file with mode
+0600 beside the SQLite database), bound to its (SGC, KRN, DKGA) as associated data so that a
+ciphertext cannot be moved to another row.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import secrets
+import stat
+import threading
+from collections import OrderedDict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import Engine, select
+
+from prabayar.sts import DecoderKey, Dkga, KeyParameters, VendingKey, derive_decoder_key
+from prabayar.vending.db import claiming_session, reading_session
+from prabayar.vending.errors import KeyUnavailable
+from prabayar.vending.models import VendingKeyRecord
+
+MASTER_KEY_FILE = "prabayar.masterkey"
+_CACHE_SIZE = 50_000
+
+
+class KeyStoreError(Exception):
+    """The key store cannot work (bad master key, tampered ciphertext, unsafe key file)."""
+
+
+class MasterKey:
+    """The 256-bit key that encrypts vending keys; its repr never shows the bytes."""
+
+    __slots__ = ("_secret",)
+
+    def __init__(self, secret: bytes) -> None:
+        if len(secret) != 32:
+            raise KeyStoreError("the master key must be 32 bytes (base64 of 32 random bytes)")
+        self._secret = secret
+
+    @classmethod
+    def from_base64(cls, text: str) -> MasterKey:
+        try:
+            return cls(base64.b64decode(text.strip(), validate=True))
+        except (binascii.Error, ValueError) as exc:
+            raise KeyStoreError("PRABAYAR_MASTER_KEY is not valid base64") from exc
+
+    @classmethod
+    def generate(cls) -> MasterKey:
+        return cls(secrets.token_bytes(32))
+
+    def to_base64(self) -> str:
+        return base64.b64encode(self._secret).decode("ascii")
+
+    def aead(self) -> AESGCM:
+        return AESGCM(self._secret)
+
+    def __repr__(self) -> str:
+        return "MasterKey(<256-bit secret>)"
+
+    __str__ = __repr__
+
+
+def load_or_create_key_file(path: Path) -> MasterKey:
+    """The embedded default: a generated master key in a file only its owner can read."""
+    if path.exists():
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            raise KeyStoreError(
+                f"{path} is readable by others (mode {mode:o}); run chmod 600 on it"
+            )
+        return MasterKey.from_base64(path.read_text())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = MasterKey.generate()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it first: use theirs
+        return load_or_create_key_file(path)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key.to_base64() + "\n")
+    return key
+
+
+class KeyStore(Protocol):
+    """What vending needs from key custody; an HSM-backed store implements the same."""
+
+    def decoder_key(self, meter_pan: str, params: KeyParameters) -> DecoderKey:
+        """The meter's decoder key; raises ``KeyUnavailable`` without a vending key."""
+        ...
+
+    def has_vending_key(self, sgc: str, krn: int) -> bool:
+        """Whether a vending key for this supply group and revision is held."""
+        ...
+
+    def vending_key_dkga(self, sgc: str, krn: int) -> Dkga:
+        """The decoder key generation algorithm the held key is meant for."""
+        ...
+
+
+class SoftwareKeyStore:
+    """Vending keys in the ``vending_keys`` table, AES-GCM encrypted under a master key."""
+
+    def __init__(self, engine: Engine, master_key: MasterKey) -> None:
+        self._engine = engine
+        self._master = master_key
+        self._lock = threading.Lock()
+        self._decoder_keys: OrderedDict[tuple[str, KeyParameters], DecoderKey] = OrderedDict()
+        self._vending_keys: dict[tuple[str, int], tuple[VendingKey, Dkga]] = {}
+
+    def __repr__(self) -> str:
+        return f"SoftwareKeyStore({self._engine.url.render_as_string(hide_password=True)!r})"
+
+    @staticmethod
+    def _aad(sgc: str, krn: int, dkga: Dkga) -> bytes:
+        return f"prabayar-vending-key:{sgc}:{krn}:{dkga.value}".encode()
+
+    def import_vending_key(
+        self, sgc: str, krn: int, key: VendingKey, dkga: Dkga = Dkga.DKGA04
+    ) -> None:
+        """Store a vending key (encrypted); an existing (SGC, KRN) is never overwritten."""
+        if dkga is Dkga.DKGA02 and len(key.reveal()) != 8:
+            raise KeyStoreError("a DKGA02 vending key has 8 bytes")
+        if dkga is Dkga.DKGA04 and len(key.reveal()) < 20:
+            raise KeyStoreError("a DKGA04 vending key has at least 20 bytes")
+        nonce = secrets.token_bytes(12)
+        ciphertext = self._master.aead().encrypt(nonce, key.reveal(), self._aad(sgc, krn, dkga))
+        with claiming_session(self._engine) as session:
+            exists = session.scalar(
+                select(VendingKeyRecord.id).where(
+                    VendingKeyRecord.sgc == sgc, VendingKeyRecord.krn == krn
+                )
+            )
+            if exists is not None:
+                raise KeyStoreError(f"a vending key for SGC {sgc} KRN {krn} already exists")
+            session.add(
+                VendingKeyRecord(
+                    sgc=sgc,
+                    krn=krn,
+                    dkga=dkga.value,
+                    nonce=nonce,
+                    ciphertext=ciphertext,
+                    created_at=datetime.now(UTC),
+                )
+            )
+
+    def generate_vending_key(self, sgc: str, krn: int, dkga: Dkga = Dkga.DKGA04) -> None:
+        """Create a random vending key for (SGC, KRN); it never leaves the store."""
+        size = 8 if dkga is Dkga.DKGA02 else 20
+        self.import_vending_key(sgc, krn, VendingKey(secrets.token_bytes(size)), dkga)
+
+    def _vending_key(self, sgc: str, krn: int) -> tuple[VendingKey, Dkga]:
+        cached = self._vending_keys.get((sgc, krn))
+        if cached is not None:
+            return cached
+        with reading_session(self._engine) as session:
+            record = session.scalar(
+                select(VendingKeyRecord).where(
+                    VendingKeyRecord.sgc == sgc, VendingKeyRecord.krn == krn
+                )
+            )
+        if record is None:
+            raise KeyUnavailable(sgc, krn)
+        dkga = Dkga(record.dkga)
+        try:
+            raw = self._master.aead().decrypt(
+                record.nonce, record.ciphertext, self._aad(sgc, krn, dkga)
+            )
+        except InvalidTag as exc:
+            raise KeyStoreError(
+                f"the vending key for SGC {sgc} KRN {krn} cannot be decrypted: wrong master "
+                "key or a tampered row"
+            ) from exc
+        result = (VendingKey(raw), dkga)
+        with self._lock:
+            self._vending_keys[(sgc, krn)] = result
+        return result
+
+    def has_vending_key(self, sgc: str, krn: int) -> bool:
+        try:
+            self._vending_key(sgc, krn)
+        except KeyUnavailable:
+            return False
+        return True
+
+    def vending_key_dkga(self, sgc: str, krn: int) -> Dkga:
+        return self._vending_key(sgc, krn)[1]
+
+    def decoder_key(self, meter_pan: str, params: KeyParameters) -> DecoderKey:
+        cache_key = (meter_pan, params)
+        with self._lock:
+            cached = self._decoder_keys.get(cache_key)
+            if cached is not None:
+                self._decoder_keys.move_to_end(cache_key)
+                return cached
+        vending_key, _dkga = self._vending_key(params.sgc, params.krn)
+        derived = derive_decoder_key(vending_key, meter_pan, params)
+        with self._lock:
+            self._decoder_keys[cache_key] = derived
+            while len(self._decoder_keys) > _CACHE_SIZE:
+                self._decoder_keys.popitem(last=False)
+        return derived

@@ -1,0 +1,49 @@
+"""Build the service from the settings: database URL, master key (or key file), cut-off."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from prabayar.config import Settings, get_settings
+from prabayar.vending.db import create_engine_for
+from prabayar.vending.keystore import (
+    MASTER_KEY_FILE,
+    KeyStoreError,
+    MasterKey,
+    SoftwareKeyStore,
+    load_or_create_key_file,
+)
+from prabayar.vending.service import CutOffWindow, VendingService
+
+
+def master_key_for(settings: Settings) -> MasterKey:
+    """``PRABAYAR_MASTER_KEY``, or for an embedded SQLite file the key file beside it."""
+    if settings.master_key is not None:
+        return MasterKey.from_base64(settings.master_key.get_secret_value())
+    url = make_url(settings.resolved_database_url())
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return load_or_create_key_file(Path(url.database).parent / MASTER_KEY_FILE)
+    raise KeyStoreError(
+        "PRABAYAR_MASTER_KEY must be set (base64 of 32 random bytes) for this database; "
+        "only the embedded SQLite default generates its own key file"
+    )
+
+
+def open_service(
+    settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None
+) -> VendingService:
+    """The vending service for the configured database (run ``prabayar db upgrade`` first)."""
+    settings = settings or get_settings()
+    url = settings.resolved_database_url()
+    if make_url(url).get_backend_name() == "sqlite":
+        database = make_url(url).database
+        if database not in (None, "", ":memory:"):
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine_for(url)
+    key_store = SoftwareKeyStore(engine, master_key_for(settings))
+    cutoff = CutOffWindow.parse(settings.cutoff_wib) if settings.cutoff_wib else None
+    return VendingService(engine, key_store, clock=clock, cutoff=cutoff)
