@@ -77,7 +77,7 @@ class _Case:
     @property
     def meter_key(self) -> DecoderKey | None:
         """The key the device really has: from its state if readable, else vending's."""
-        if self.snapshot is not None:
+        if self.snapshot is not None and self.snapshot.key is not None:
             return self.snapshot.key
         return self.meter.key
 
@@ -250,7 +250,12 @@ class DiagnosisEngine:
         vending_key = case.meter.key
         snap = case.snapshot
         opens_with_vending_key = False
-        if vending_key is not None and snap is not None and _key_differs(vending_key, snap.key):
+        if (
+            vending_key is not None
+            and snap is not None
+            and snap.key is not None
+            and _key_differs(vending_key, snap.key)
+        ):
             try:
                 decode(digits, vending_key)
                 opens_with_vending_key = True
@@ -275,14 +280,12 @@ class DiagnosisEngine:
 
     def _key_change_tokens(self, case: _Case, snap: MeterSnapshot) -> tuple[str, ...]:
         new_key, new_params = case.meter.key, case.meter.params
-        if new_key is None or new_params is None:
+        if new_key is None or new_params is None or snap.key is None or snap.params is None:
             return ()
         rollover = new_params.base_date != snap.params.base_date
         return tuple(encode_key_change(snap.key, new_key, new_params, rollover=rollover))
 
-    def _valid_token(
-        self, case: _Case, digits: str, token: Token, sale: Sale | None
-    ) -> explain.Finding:
+    def _valid_token(self, case: _Case, digits: str, token: Token, sale: Sale | None) -> explain.Finding:
         tid = getattr(token, "tid", None)
         snap = case.snapshot
         if tid is not None and snap is not None:
@@ -290,9 +293,7 @@ class DiagnosisEngine:
             if tid in memory:
                 entry = next((e for e in snap.accepted if e.tid == tid), None)
                 case.note("meter", f"TID {tid} is in the meter's TID memory")
-                return explain.already_used(
-                    case.meter.meter_number, entry.entered_at if entry else None, certain=True
-                )
+                return explain.already_used(case.meter.meter_number, entry.entered_at if entry else None, certain=True)
             if memory and tid < min(memory) and len(memory) >= snap.tid_memory_size:
                 case.note("meter", f"TID {tid} is older than the oldest remembered ({min(memory)})")
                 return explain.too_old(snap.tid_memory_size, certain=True)
@@ -309,8 +310,7 @@ class DiagnosisEngine:
         ):
             case.note(
                 "meter",
-                f"credit {snap.credit_kwh} + {token.amount} kWh exceeds the register "
-                f"maximum {snap.credit_max_kwh}",
+                f"credit {snap.credit_kwh} + {token.amount} kWh exceeds the register maximum {snap.credit_max_kwh}",
             )
             return explain.credit_overflow(snap.credit_kwh, token.amount, certain=True)
         if snap is None:
@@ -376,8 +376,7 @@ class DiagnosisEngine:
             used = stale[0]
             case.note(
                 "ledger",
-                f"typed digits are a mistyped {used.edit.digits} ({used.edit.typo}), "
-                "which the meter already has",
+                f"typed digits are a mistyped {used.edit.digits} ({used.edit.typo}), which the meter already has",
             )
             return self._valid_token(case, used.edit.digits, used.token, ledger[used.edit.digits])
         if not found:
@@ -405,7 +404,7 @@ class DiagnosisEngine:
         return explain.typo(candidates, confidence)
 
     def _tid_limit(self, case: _Case) -> int | None:
-        params = case.snapshot.params if case.snapshot else case.meter.params
+        params = (case.snapshot.params if case.snapshot else None) or case.meter.params
         if params is None:
             return None
         try:
@@ -413,9 +412,7 @@ class DiagnosisEngine:
         except StsError:
             return None
 
-    def _describe(
-        self, case: _Case, digits: str, sale: Sale | None, token: Token | None = None
-    ) -> str:
+    def _describe(self, case: _Case, digits: str, sale: Sale | None, token: Token | None = None) -> str:
         parts: list[str] = []
         if token is not None:
             amount = getattr(token, "amount", None)

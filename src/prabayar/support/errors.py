@@ -19,10 +19,8 @@ class MeterNotFound(SupportError):
     def __init__(self, identifier: str) -> None:
         super().__init__(
             Text(
-                id=f"Nomor meter / IDPEL {identifier} tidak ditemukan. "
-                "Periksa kembali nomor di meteran Anda.",
-                en=f"Meter number / IDPEL {identifier} was not found. "
-                "Check the number printed on your meter.",
+                id=f"Nomor meter / IDPEL {identifier} tidak ditemukan. Periksa kembali nomor di meteran Anda.",
+                en=f"Meter number / IDPEL {identifier} was not found. Check the number printed on your meter.",
             )
         )
         self.identifier = identifier

@@ -63,10 +63,8 @@ def broken_meter(credit: str | None, *, certain: bool) -> Finding:
         Cause.BROKEN_METER,
         _c(certain),
         Text(
-            "Meter Anda rusak sehingga tidak dapat menerima token. Penggantian meter gratis."
-            + carried,
-            "Your meter is broken and cannot accept tokens. It is replaced free of charge."
-            + carried_en,
+            "Meter Anda rusak sehingga tidak dapat menerima token. Penggantian meter gratis." + carried,
+            "Your meter is broken and cannot accept tokens. It is replaced free of charge." + carried_en,
         ),
         (_TECHNICIAN,),
         True,
@@ -191,8 +189,7 @@ def no_sale_recorded(days: int) -> Finding:
         Text(
             f"Tidak ada pembelian token untuk meter ini dalam {days} hari terakhir: pembayaran "
             "Anda belum sampai ke PLN.",
-            f"No token purchase for this meter was recorded in the last {days} days: your payment "
-            "never reached PLN.",
+            f"No token purchase for this meter was recorded in the last {days} days: your payment never reached PLN.",
         ),
         (
             NextStep(
@@ -245,8 +242,7 @@ def wrong_length(length: int) -> Finding:
         Text(
             f"Anda mengetik {length} angka; token harus 20 angka. Kami tidak menemukan token yang "
             "cocok untuk meter Anda.",
-            f"You typed {length} digits; a token has 20. We found no matching token for your "
-            "meter.",
+            f"You typed {length} digits; a token has 20. We found no matching token for your meter.",
         ),
         (
             NextStep(
@@ -435,18 +431,15 @@ def credit_overflow(credit: Decimal | None, amount: Decimal | None, *, certain: 
         Cause.CREDIT_OVERFLOW,
         _c(certain),
         Text(
-            "Meter menolak token karena kredit akan melebihi batas yang bisa disimpan (OVER)."
-            + detail_id,
-            "The meter refuses the token because the credit would exceed what it can hold (OVER)."
-            + detail_en,
+            "Meter menolak token karena kredit akan melebihi batas yang bisa disimpan (OVER)." + detail_id,
+            "The meter refuses the token because the credit would exceed what it can hold (OVER)." + detail_en,
         ),
         (
             NextStep(
                 Action.USE_CREDIT_FIRST,
                 Text(
                     "Pakai dulu sebagian kredit, lalu masukkan token lagi (token tidak hangus).",
-                    "Use up part of the credit first, then enter the token again (it does not "
-                    "expire).",
+                    "Use up part of the credit first, then enter the token again (it does not expire).",
                 ),
             ),
             NextStep(
@@ -487,8 +480,7 @@ def typo(candidates: tuple[TokenCandidate, ...], confidence: Confidence) -> Find
             confidence,
             Text(
                 f"Ada salah ketik pada posisi {positions}. Token yang dimaksud: {c.grouped}.",
-                f"There is a typing error at position(s) {positions}. The token you meant: "
-                f"{c.grouped}.",
+                f"There is a typing error at position(s) {positions}. The token you meant: {c.grouped}.",
             ),
             (
                 NextStep(
@@ -556,10 +548,8 @@ def no_fault(digits: str, *, locked_until: datetime | None) -> Finding:
         Cause.NO_FAULT_FOUND,
         Confidence.LIKELY,
         Text(
-            "Token ini benar dan belum dipakai untuk meter Anda. Kemungkinan ada salah tekan saat "
-            "memasukkan.",
-            "This token is right for your meter and not used yet. Most likely a key was "
-            "mis-pressed while entering it.",
+            "Token ini benar dan belum dipakai untuk meter Anda. Kemungkinan ada salah tekan saat memasukkan.",
+            "This token is right for your meter and not used yet. Most likely a key was mis-pressed while entering it.",
         ),
         (
             NextStep(

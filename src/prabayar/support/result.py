@@ -109,8 +109,7 @@ class Diagnosis:
             "confidence": self.confidence.value,
             "explanation": self.explanation.as_dict(),
             "next_steps": [
-                {"action": s.action.value, "text": s.text.as_dict(), "tokens": list(s.tokens)}
-                for s in self.next_steps
+                {"action": s.action.value, "text": s.text.as_dict(), "tokens": list(s.tokens)} for s in self.next_steps
             ],
             "ticket_needed": self.ticket_needed,
             "evidence": [{"source": e.source, "fact": e.fact} for e in self.evidence],

@@ -64,8 +64,8 @@ class MeterSnapshot:
     """The device's own state (known for emulated meters, or read by a technician)."""
 
     meter_number: str
-    key: DecoderKey
-    params: KeyParameters
+    key: DecoderKey | None  # None when the meter's memory cannot be read (broken)
+    params: KeyParameters | None
     tid_memory: tuple[int, ...]
     tid_memory_size: int
     credit_kwh: Decimal

@@ -145,8 +145,7 @@ def two_wrong_digits(
     digits = [int(c) for c in typed]
     # per position: the value deltas of the 9 replacement digits
     deltas = [
-        [((new - digits[p]) * _WEIGHTS[p], new) for new in range(10) if new != digits[p]]
-        for p in range(TOKEN_DIGITS)
+        [((new - digits[p]) * _WEIGHTS[p], new) for new in range(10) if new != digits[p]] for p in range(TOKEN_DIGITS)
     ]
     generated = plausible = 0
     for p in range(TOKEN_DIGITS - 1):
