@@ -23,6 +23,8 @@ def calc_check_digit(payload: str) -> str:
 def validate(number: str) -> str:
     """Return the compact meter number, or raise a ``ValidationError`` saying what is wrong."""
     number = compact(number)
+    if not number:
+        raise InvalidLength("0 digits given, a meter number has 11 (or 13)")
     if not number.isdigit() or not number.isascii():
         raise InvalidFormat(f"a meter number has only digits, got {number!r}")
     if len(number) not in (11, 13):
