@@ -5,9 +5,14 @@ from __future__ import annotations
 import typer
 
 from prabayar.cli import sts as sts_cli
+from prabayar.cli import vending as vending_cli
 
 app = typer.Typer(no_args_is_help=True, help="prabayar: prepaid electricity on STS (IEC 62055-41).")
 app.add_typer(sts_cli.app, name="sts", help="Token engine: keys, encode, decode, conformance.")
+app.add_typer(vending_cli.db_app, name="db", help="Database: migrations.")
+app.add_typer(vending_cli.seed_app, name="seed", help="Load data (prabayar seed --demo).")
+app.add_typer(vending_cli.vend_app, name="vend", help="Sell tokens: inquiry, buy, advice, reprint.")
+app.add_typer(vending_cli.ops_app, name="ops", help="Operator: management tokens, audit log.")
 
 
 def main() -> None:
