@@ -13,9 +13,7 @@ SEEDED_MARKER = ".demo-seeded"
 def serve(
     host: Annotated[str | None, typer.Option(help="bind address (PRABAYAR_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="port (PRABAYAR_PORT)")] = None,
-    data_dir: Annotated[
-        Path | None, typer.Option(help="database, keys and meter states (PRABAYAR_DATA_DIR)")
-    ] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="database, keys and meter states (PRABAYAR_DATA_DIR)")] = None,
     demo: Annotated[bool, typer.Option(help="seed the demo data on first start")] = True,
 ) -> None:
     """Start the HTTP API and the web app (migrates the database and seeds demo data first)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -20,6 +20,9 @@ from prabayar.web.errors import InvalidRequest, NotAuthenticated, NotFound, WebE
 from prabayar.web.middleware import RequestContextMiddleware
 from prabayar.web.ratelimit import RateLimiter
 from prabayar.web.security import TokenSigner
+
+if TYPE_CHECKING:
+    from prabayar.web.deps import Limits
 
 log = logging.getLogger("prabayar.web")
 
@@ -78,8 +81,7 @@ def _install_handlers(app: FastAPI) -> None:
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         problems = [
-            {"loc": [str(p) for p in err.get("loc", ())], "msg": str(err.get("msg", ""))}
-            for err in exc.errors()
+            {"loc": [str(p) for p in err.get("loc", ())], "msg": str(err.get("msg", ""))} for err in exc.errors()
         ]
         return _error_response(request, InvalidRequest(), {"detail": problems})
 
@@ -112,15 +114,17 @@ def _install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, on_crash)
 
 
-def create_app(settings: Settings | None = None, *, services: Any = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, services: Any = None, limits: Limits | None = None) -> FastAPI:
     """Build the app for ``settings`` (the environment's when None).
 
     ``services`` is the vending facade (:class:`prabayar.web.services.Services`); by default it
     is built from ``settings`` and opens the configured database.
     """
     from prabayar.config import get_settings
+    from prabayar.web.deps import Limits
     from prabayar.web.routers import API_ROUTERS, PAGE_ROUTERS
     from prabayar.web.services import Services
+    from prabayar.web.virtual_meters import VirtualMeters
 
     settings = settings or get_settings()
     install_log_filter()
@@ -135,6 +139,8 @@ def create_app(settings: Settings | None = None, *, services: Any = None) -> Fas
     app.state.settings = settings
     app.state.services = services if services is not None else Services.from_settings(settings)
     app.state.rate_limiter = RateLimiter()
+    app.state.limits = limits or Limits()
+    app.state.virtual_meters = VirtualMeters(settings, app.state.services)
     secret = session_secret(settings)
     app.state.token_signer = TokenSigner(secret)
     secure_cookie = settings.host not in ("127.0.0.1", "localhost", "::1")

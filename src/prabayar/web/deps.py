@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
@@ -18,12 +18,12 @@ from prabayar.web.services import Services
 class Limits:
     """Rate limits; the app keeps one instance in ``app.state.limits`` (tests pass smaller ones)."""
 
-    login_per_client: Limit = Limit(20, 300)
-    login_per_user: Limit = Limit(8, 300)
-    channel_tokens: Limit = Limit(600, 60)
-    customer_tokens: Limit = Limit(30, 60)
-    operator_tokens: Limit = Limit(60, 60)
-    meter_entries: Limit = Limit(60, 60)
+    login_per_client: Limit = field(default_factory=lambda: Limit(20, 300))
+    login_per_user: Limit = field(default_factory=lambda: Limit(8, 300))
+    channel_tokens: Limit = field(default_factory=lambda: Limit(600, 60))
+    customer_tokens: Limit = field(default_factory=lambda: Limit(30, 60))
+    operator_tokens: Limit = field(default_factory=lambda: Limit(60, 60))
+    meter_entries: Limit = field(default_factory=lambda: Limit(60, 60))
 
 
 def get_services(request: Request) -> Services:
@@ -45,12 +45,8 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 LimiterDep = Annotated[RateLimiter, Depends(get_limiter)]
 LimitsDep = Annotated[Limits, Depends(get_limits)]
 
-api_key_scheme = APIKeyHeader(
-    name="X-Api-Key", auto_error=False, description="A payment channel's own API key."
-)
-bearer_scheme = HTTPBearer(
-    auto_error=False, description="A user's token from POST /api/v1/auth/token."
-)
+api_key_scheme = APIKeyHeader(name="X-Api-Key", auto_error=False, description="A payment channel's own API key.")
+bearer_scheme = HTTPBearer(auto_error=False, description="A user's token from POST /api/v1/auth/token.")
 
 
 def api_principal(

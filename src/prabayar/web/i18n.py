@@ -17,8 +17,10 @@ LANG_COOKIE = "lang"
 # key -> (Indonesian, English)
 MESSAGES: Mapping[str, tuple[str, str]] = {
     "app.name": ("prabayar", "prabayar"),
-    "app.tagline": ("Listrik prabayar: token STS, meter, dan layanan pelanggan",
-                    "Prepaid electricity: STS tokens, meters and customer care"),
+    "app.tagline": (
+        "Listrik prabayar: token STS, meter, dan layanan pelanggan",
+        "Prepaid electricity: STS tokens, meters and customer care",
+    ),
     "nav.home": ("Beranda", "Home"),
     "nav.meters": ("Meter saya", "My meters"),
     "nav.buy": ("Beli token", "Buy a token"),
@@ -81,8 +83,10 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "buy.pay": ("Bayar", "Pay"),
     "buy.cancel": ("Batal", "Cancel"),
     "buy.receipt": ("Struk pembelian", "Receipt"),
-    "buy.done": ("Pembayaran berhasil. Masukkan token ini ke meter Anda.",
-                 "Payment successful. Key this token into your meter."),
+    "buy.done": (
+        "Pembayaran berhasil. Masukkan token ini ke meter Anda.",
+        "Payment successful. Key this token into your meter.",
+    ),
     "buy.try_meter": ("Masukkan di meter virtual", "Enter it on the virtual meter"),
     "history.title": ("Riwayat token", "Token history"),
     "history.none": ("Belum ada pembelian.", "No purchases yet."),

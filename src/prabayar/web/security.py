@@ -51,9 +51,7 @@ class TokenSigner:
         self.max_age_seconds = max_age_seconds
 
     def issue(self, principal: Principal) -> str:
-        return self._serializer.dumps(
-            {"u": principal.subject, "r": principal.role, "c": principal.customer_id}
-        )
+        return self._serializer.dumps({"u": principal.subject, "r": principal.role, "c": principal.customer_id})
 
     def read(self, token: str) -> tuple[str, str, str | None] | None:
         """(username, role, idpel) from a valid unexpired token, else None."""

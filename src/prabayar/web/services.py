@@ -19,6 +19,7 @@ from prabayar.config import Settings
 from prabayar.web.errors import (
     InvalidCredentials,
     InvalidRequest,
+    NotFound,
     ServiceUnavailable,
     UnknownChannel,
     WebError,
@@ -95,6 +96,7 @@ class AppChannel:
 
     code: str
     name: str
+    nominals: tuple[int, ...]
 
 
 class Services:
@@ -165,10 +167,9 @@ class Services:
         channels = self.call(self.vending.channels)
         for info in channels:
             if str(getattr(info, "kind", "")).lower().endswith("app"):
-                return AppChannel(info.code, info.name)
-        raise ServiceUnavailable(
-            "Kanal aplikasi belum terdaftar.", "No app sales channel is registered."
-        )
+                nominals = info.allowed_nominals or (20_000, 50_000, 100_000, 200_000, 500_000)
+                return AppChannel(info.code, info.name, tuple(nominals))
+        raise ServiceUnavailable("Kanal aplikasi belum terdaftar.", "No app sales channel is registered.")
 
     # --- a customer's own data ---------------------------------------------------------------
     def customer_meters(self, customer: Principal) -> list[Any]:
@@ -206,10 +207,60 @@ class Services:
             return self.call(vending.clear_credit, operator, meter_number, reason, register=register)
         if kind == "set_power_limit":
             if watts is None:
-                raise InvalidRequest(
-                    "Batas daya (watt) wajib diisi.", "The power limit in watts is required."
-                )
+                raise InvalidRequest("Batas daya (watt) wajib diisi.", "The power limit in watts is required.")
             return self.call(vending.set_power_limit, operator, meter_number, watts, reason)
         if kind == "key_change":
             return self.call(vending.key_change, operator, meter_number, reason, rollover=rollover)
         raise InvalidRequest("Jenis token tidak dikenal.", f"Unknown management token kind {kind!r}.")
+
+    def lookup_customer(self, identifier: str) -> list[Any]:
+        """All meters of the customer behind an IDPEL or meter number, whatever their status.
+
+        By IDPEL this reads the customer's meters directly, so a blocked customer or a replaced
+        meter is still found; by meter number it goes through the inquiry (which refuses those).
+        """
+        if len(identifier) == 12:
+            meters = list(self.call(self.vending.customer_meters, identifier))
+        else:
+            found = self.call(self.vending.inquiry, identifier)
+            meters = list(self.call(self.vending.customer_meters, found.idpel))
+        if not meters:
+            raise NotFound("Pelanggan belum memiliki meter.", "The customer has no meter.")
+        return meters
+
+    # --- complaints (prabayar.support) -------------------------------------------------------
+    def tickets(self) -> Any:
+        """Support's ticket service over the same database."""
+        from prabayar.support.ticket_service import TicketService
+
+        return TicketService(self.vending)
+
+    def open_complaint(
+        self,
+        customer: Principal,
+        meter_number: str,
+        category: str,
+        description: str,
+        contact: str,
+    ) -> Any:
+        """A complaint from the web app (support channel ``app``), for the customer's own meter."""
+        from prabayar.support.errors import SupportError
+
+        if not self.owns_meter(customer, meter_number):
+            raise NotFound("Meter tidak ditemukan di akun Anda.", "This meter is not in your account.")
+        try:
+            return self.tickets().open(
+                channel="app",
+                identifier=meter_number,
+                actor=customer.subject,
+                category=category,
+                description=description,
+                contact=contact,
+            )
+        except SupportError as exc:
+            raise InvalidRequest(exc.message.id, exc.message.en) from exc
+
+    def customer_tickets(self, customer: Principal) -> list[Any]:
+        if not customer.customer_id:
+            return []
+        return list(self.tickets().list(idpel=customer.customer_id, limit=20))

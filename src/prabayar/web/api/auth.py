@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from prabayar.web.api.schemas import ERROR_RESPONSES, LoginIn, MeOut, TokenOut
+from prabayar.web.api.schemas import LoginIn, MeOut, TokenOut, error_responses
 from prabayar.web.deps import CurrentUser, LimiterDep, LimitsDep, ServicesDep, client_address
 from prabayar.web.security import TokenSigner
 
@@ -14,7 +14,7 @@ router = APIRouter(tags=["auth"])
 @router.post(
     "/auth/token",
     response_model=TokenOut,
-    responses={k: ERROR_RESPONSES[k] for k in (401, 422, 429)},
+    responses=error_responses(401, 422, 429),
     summary="Exchange a user name and password for a bearer token",
 )
 def issue_token(
@@ -35,7 +35,7 @@ def issue_token(
 @router.get(
     "/me",
     response_model=MeOut,
-    responses={k: ERROR_RESPONSES[k] for k in (401, 403)},
+    responses=error_responses(401, 403),
     summary="Who the bearer token belongs to",
 )
 def me(user: CurrentUser) -> MeOut:

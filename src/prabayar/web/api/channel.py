@@ -10,7 +10,6 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from prabayar.web.api.schemas import (
-    ERROR_RESPONSES,
     ConfirmOut,
     InquiryIn,
     InquiryOut,
@@ -19,28 +18,36 @@ from prabayar.web.api.schemas import (
     PurchaseOut,
     ReferenceIn,
     ReprintIn,
+    error_responses,
 )
 from prabayar.web.deps import CurrentChannel, LimiterDep, LimitsDep, ServicesDep
 
 router = APIRouter(prefix="/channel", tags=["channel"])
 
-_ERRORS = {k: ERROR_RESPONSES[k] for k in (401, 403, 404, 409, 422, 429, 503)}
+_ERRORS = error_responses(401, 403, 404, 409, 422, 429, 503)
 
 
-@router.post("/inquiry", response_model=InquiryOut, responses=_ERRORS,
-             summary="Customer data for a meter number or IDPEL (and a price when nominal is given)")
+@router.post(
+    "/inquiry",
+    response_model=InquiryOut,
+    responses=_ERRORS,
+    summary="Customer data for a meter number or IDPEL (and a price when nominal is given)",
+)
 def inquiry(body: InquiryIn, channel: CurrentChannel, services: ServicesDep) -> InquiryOut:
     vending = services.vending
     found = services.call(vending.inquiry, body.identifier)
-    unsold = services.call(vending.unsold_tokens, body.identifier)
     price = None
     if body.nominal is not None:
         price = services.call(vending.quote, channel.subject, body.identifier, body.nominal)
-    return InquiryOut.of(found, [u for u in unsold if u.channel == channel.subject], price)
+    return InquiryOut.of(found, [u for u in found.unsold if u.channel == channel.subject], price)
 
 
-@router.post("/purchase", response_model=PurchaseOut, responses=_ERRORS,
-             summary="Buy a token; the same channel_reference returns the same purchase")
+@router.post(
+    "/purchase",
+    response_model=PurchaseOut,
+    responses=_ERRORS,
+    summary="Buy a token; the same channel_reference returns the same purchase",
+)
 def purchase(
     body: PurchaseIn,
     channel: CurrentChannel,
@@ -50,21 +57,32 @@ def purchase(
 ) -> PurchaseOut:
     limiter.hit(f"channel:{channel.subject}", limits.channel_tokens)
     result = services.call(
-        services.vending.purchase, channel.subject, body.channel_reference, body.identifier,
+        services.vending.purchase,
+        channel.subject,
+        body.channel_reference,
+        body.identifier,
         body.nominal,
     )
     return PurchaseOut.of(result)
 
 
-@router.post("/confirm", response_model=ConfirmOut, responses=_ERRORS,
-             summary="The token reached the customer (until then it is an unsold token)")
+@router.post(
+    "/confirm",
+    response_model=ConfirmOut,
+    responses=_ERRORS,
+    summary="The token reached the customer (until then it is an unsold token)",
+)
 def confirm(body: ReferenceIn, channel: CurrentChannel, services: ServicesDep) -> ConfirmOut:
     services.call(services.vending.confirm_delivery, channel.subject, body.channel_reference)
     return ConfirmOut(channel_reference=body.channel_reference)
 
 
-@router.post("/advice", response_model=PurchaseOut, responses=_ERRORS,
-             summary="The answer again for a purchase whose response was lost")
+@router.post(
+    "/advice",
+    response_model=PurchaseOut,
+    responses=_ERRORS,
+    summary="The answer again for a purchase whose response was lost",
+)
 def advice(
     body: ReferenceIn,
     channel: CurrentChannel,
@@ -77,8 +95,12 @@ def advice(
     return PurchaseOut.of(result)
 
 
-@router.post("/reprint", response_model=PurchaseListOut, responses=_ERRORS,
-             summary="The last tokens of a meter or IDPEL sold through this channel, newest first")
+@router.post(
+    "/reprint",
+    response_model=PurchaseListOut,
+    responses=_ERRORS,
+    summary="The last tokens of a meter or IDPEL sold through this channel, newest first",
+)
 def reprint(
     body: ReprintIn,
     channel: CurrentChannel,
@@ -88,6 +110,4 @@ def reprint(
 ) -> PurchaseListOut:
     limiter.hit(f"channel:{channel.subject}", limits.channel_tokens)
     results = services.call(services.vending.reprint, body.identifier, limit=body.limit)
-    return PurchaseListOut(
-        purchases=[PurchaseOut.of(r) for r in results if r.channel == channel.subject]
-    )
+    return PurchaseListOut(purchases=[PurchaseOut.of(r) for r in results if r.channel == channel.subject])

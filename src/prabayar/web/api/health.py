@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from prabayar.web.api.schemas import ERROR_RESPONSES, HealthOut, ReadyOut
+from prabayar.web.api.schemas import HealthOut, ReadyOut, error_responses
 from prabayar.web.deps import ServicesDep
 
 router = APIRouter(tags=["health"])
@@ -18,7 +18,7 @@ def health() -> HealthOut:
 @router.get(
     "/ready",
     response_model=ReadyOut,
-    responses={503: ERROR_RESPONSES[503]},
+    responses=error_responses(503),
     summary="The process can serve requests (the database answers)",
 )
 def ready(services: ServicesDep) -> ReadyOut:

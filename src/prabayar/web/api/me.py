@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
-from prabayar.web.api.schemas import ERROR_RESPONSES, MeterListOut, MeterOut, PurchaseListOut, PurchaseOut
+from prabayar.web.api.schemas import MeterListOut, MeterOut, PurchaseListOut, PurchaseOut, error_responses
 from prabayar.web.deps import CurrentCustomer, ServicesDep
 
 router = APIRouter(prefix="/me", tags=["customer"])
 
-_ERRORS = {k: ERROR_RESPONSES[k] for k in (401, 403, 404)}
+_ERRORS = error_responses(401, 403, 404)
 
 
 @router.get("/meters", response_model=MeterListOut, responses=_ERRORS, summary="My meters")
@@ -18,8 +18,7 @@ def my_meters(customer: CurrentCustomer, services: ServicesDep) -> MeterListOut:
     return MeterListOut(meters=[MeterOut.of(m) for m in meters])
 
 
-@router.get("/purchases", response_model=PurchaseListOut, responses=_ERRORS,
-            summary="My purchases, newest first")
+@router.get("/purchases", response_model=PurchaseListOut, responses=_ERRORS, summary="My purchases, newest first")
 def my_purchases(
     customer: CurrentCustomer,
     services: ServicesDep,

@@ -44,9 +44,13 @@ class ErrorDocument(BaseModel):
     detail: list[dict[str, Any]] | None = None
 
 
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` argument documenting the error document for these statuses."""
+    return {status: ERROR_RESPONSES[status] for status in statuses}
+
+
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorDocument}
-    for code in (400, 401, 403, 404, 409, 422, 429, 503)
+    code: {"model": ErrorDocument} for code in (400, 401, 403, 404, 409, 422, 429, 503)
 }
 
 
@@ -169,9 +173,11 @@ class InquiryOut(BaseModel):
     power_va: int
     unit: str
     monthly_cap_kwh: Decimal
-    bought_this_month_kwh: Decimal
-    angsuran_outstanding: int
-    unsold_tokens: list[PurchaseOut] = []
+    kwh_this_month: Decimal
+    debt_remaining: int = Field(description="outstanding debt recovered by angsuran")
+    unsold_tokens: list[PurchaseOut] = Field(
+        default=[], description="tokens this channel sold but never confirmed as delivered"
+    )
     price: PriceOut | None = None
 
     @classmethod
@@ -182,10 +188,10 @@ class InquiryOut(BaseModel):
             name=inquiry.name,
             tariff=inquiry.tariff_code,
             power_va=inquiry.va,
-            unit=str(inquiry.unit),
+            unit=inquiry.unit_name,
             monthly_cap_kwh=inquiry.monthly_cap_kwh,
-            bought_this_month_kwh=inquiry.bought_this_month_kwh,
-            angsuran_outstanding=inquiry.angsuran_outstanding,
+            kwh_this_month=inquiry.kwh_this_month,
+            debt_remaining=inquiry.debt_remaining,
             unsold_tokens=[PurchaseOut.of(p) for p in unsold],
             price=PriceOut.of(price) if price is not None else None,
         )
@@ -226,6 +232,7 @@ class MeterOut(BaseModel):
     power_va: int
     unit: str
     status: str
+    customer_status: str
 
     @classmethod
     def of(cls, inquiry: Any) -> MeterOut:
@@ -233,11 +240,12 @@ class MeterOut(BaseModel):
             meter_number=inquiry.meter_number,
             idpel=inquiry.idpel,
             name=inquiry.name,
-            address=str(getattr(inquiry, "address", "") or ""),
+            address=inquiry.address,
             tariff=inquiry.tariff_code,
             power_va=inquiry.va,
-            unit=str(inquiry.unit),
-            status=str(getattr(inquiry, "status", "active")),
+            unit=inquiry.unit_name,
+            status=inquiry.meter_status,
+            customer_status=inquiry.customer_status,
         )
 
 
@@ -253,20 +261,22 @@ class CustomerOut(BaseModel):
 
 
 class AuditEntryOut(BaseModel):
+    id: int
     at: datetime
     actor: str
     action: str
     meter_number: str | None
-    detail: str
+    detail: dict[str, Any]
 
     @classmethod
     def of(cls, entry: Any) -> AuditEntryOut:
         return cls(
-            at=entry.created_at,
+            id=entry.id,
+            at=entry.at,
             actor=entry.actor,
             action=entry.action,
             meter_number=entry.meter_number,
-            detail=str(getattr(entry, "detail", "") or ""),
+            detail=dict(entry.detail),
         )
 
 
@@ -279,7 +289,7 @@ class ManagementIn(Strict):
     kind: Literal["clear_tamper", "clear_credit", "set_power_limit", "key_change"]
     reason: str = Field(min_length=3, max_length=500)
     watts: int | None = Field(default=None, ge=1, le=1_000_000)
-    register: int = Field(default=0, ge=0, le=15)
+    credit_register: int = Field(default=0, ge=0, le=15, description="for clear_credit")
     rollover: bool = False
 
 

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from prabayar.web.deps import LimiterDep, LimitsDep, ServicesDep, client_address
 from prabayar.web.errors import InvalidCredentials, RateLimited
-from prabayar.web.i18n import LANG_COOKIE, LANGUAGES, pick, language_of
+from prabayar.web.i18n import LANG_COOKIE, LANGUAGES, language_of, pick
 from prabayar.web.pages.guards import Csrf
 from prabayar.web.pages.rendering import csrf_token, render, session_user
 
@@ -62,14 +62,15 @@ def login(
         return render(
             request,
             "login.html",
-            {"next": safe_next(next) or "", "username": username,
-             "error": pick(lang, exc.message_id, exc.message_en)},
+            {"next": safe_next(next) or "", "username": username, "error": pick(lang, exc.message_id, exc.message_en)},
             status_code=exc.status_code,
         )
     limiter.reset(f"login-user:{username.lower()}")
     request.session.clear()
     request.session["user"] = {
-        "u": principal.subject, "r": principal.role, "c": principal.customer_id,
+        "u": principal.subject,
+        "r": principal.role,
+        "c": principal.customer_id,
     }
     csrf_token(request)  # a fresh CSRF token for the new session
     return RedirectResponse(safe_next(next) or home_of(principal.role), status_code=303)
@@ -85,6 +86,5 @@ def logout(request: Request, _: Csrf) -> Response:
 def switch_language(request: Request, lang: str, next: str | None = None) -> Response:
     response = RedirectResponse(safe_next(next) or "/", status_code=303)
     if lang in LANGUAGES:
-        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax",
-                            httponly=True)
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
     return response

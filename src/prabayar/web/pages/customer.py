@@ -12,14 +12,11 @@ from prabayar.web.deps import LimiterDep, LimitsDep, ServicesDep
 from prabayar.web.errors import NotFound, WebError
 from prabayar.web.i18n import language_of, pick
 from prabayar.web.pages.guards import Csrf, PageCustomer
-from prabayar.web.pages.rendering import render
+from prabayar.web.pages.rendering import flash, render
 from prabayar.web.security import Principal
 from prabayar.web.services import Services
 
 router = APIRouter()
-
-# PLN Mobile's nominals (domain file 2.7); the app channel's own rule decides what is allowed.
-NOMINALS = (20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000)
 
 
 def _own_meter(services: Services, customer: Principal, meter_number: str) -> Any:
@@ -35,14 +32,11 @@ def my_meters(request: Request, customer: PageCustomer, services: ServicesDep) -
 
 
 @router.get("/beli")
-def buy_form(
-    request: Request, customer: PageCustomer, services: ServicesDep, meter: str | None = None
-) -> Response:
-    meters = [m for m in services.customer_meters(customer)]
+def buy_form(request: Request, customer: PageCustomer, services: ServicesDep, meter: str | None = None) -> Response:
     return render(
         request,
         "customer/buy.html",
-        {"meters": meters, "selected": meter, "nominals": NOMINALS},
+        {"meters": services.customer_meters(customer), "selected": meter, "nominals": services.app_channel().nominals},
     )
 
 
@@ -64,17 +58,26 @@ def buy_breakdown(
         return render(
             request,
             "customer/buy.html",
-            {"meters": services.customer_meters(customer), "selected": meter_number,
-             "nominals": NOMINALS, "nominal": nominal,
-             "error": pick(lang, exc.message_id, exc.message_en), "code": exc.response_code},
+            {
+                "meters": services.customer_meters(customer),
+                "selected": meter_number,
+                "nominals": channel.nominals,
+                "nominal": nominal,
+                "error": pick(lang, exc.message_id, exc.message_en),
+                "code": exc.response_code,
+            },
             status_code=exc.status_code,
         )
     return render(
         request,
         "customer/breakdown.html",
-        {"meter": meter, "price": price, "channel": channel,
-         # A fresh reference per confirmation page: paying twice from it buys once.
-         "reference": "WEB-" + uuid.uuid4().hex},
+        {
+            "meter": meter,
+            "price": price,
+            "channel": channel,
+            # A fresh reference per confirmation page: paying twice from it buys once.
+            "reference": "WEB-" + uuid.uuid4().hex,
+        },
     )
 
 
@@ -108,7 +111,10 @@ def _find_purchase(services: Services, customer: Principal, reference_number: st
 
 @router.get("/struk/{reference_number}")
 def receipt(
-    request: Request, reference_number: str, customer: PageCustomer, services: ServicesDep,
+    request: Request,
+    reference_number: str,
+    customer: PageCustomer,
+    services: ServicesDep,
     baru: int = 0,
 ) -> Response:
     purchase = _find_purchase(services, customer, reference_number)
@@ -117,18 +123,68 @@ def receipt(
 
 @router.get("/riwayat")
 def history(request: Request, customer: PageCustomer, services: ServicesDep) -> Response:
-    return render(
-        request, "customer/history.html", {"purchases": services.customer_purchases(customer, 50)}
-    )
+    return render(request, "customer/history.html", {"purchases": services.customer_purchases(customer, 50)})
 
 
 @router.get("/token-gagal")
 def token_failed(request: Request, customer: PageCustomer, services: ServicesDep) -> Response:
-    return render(request, "customer/token_failed.html",
-                  {"meters": services.customer_meters(customer)})
+    return render(request, "customer/token_failed.html", {"meters": services.customer_meters(customer)})
 
 
 @router.get("/pengaduan")
 def complaint_form(request: Request, customer: PageCustomer, services: ServicesDep) -> Response:
-    return render(request, "customer/complaint.html",
-                  {"meters": services.customer_meters(customer)})
+    return render(
+        request,
+        "customer/complaint.html",
+        {
+            "meters": services.customer_meters(customer),
+            "categories": COMPLAINT_CATEGORIES,
+            "tickets": services.customer_tickets(customer),
+        },
+    )
+
+
+# Categories a customer can pick (support's ticket categories), with labels.
+COMPLAINT_CATEGORIES: tuple[tuple[str, str, str], ...] = (
+    ("typo", "Token ditolak (GAGAL)", "Token rejected (GAGAL)"),
+    ("already_used", "Token sudah dipakai (USED)", "Token already used (USED)"),
+    ("wrong_meter", "Token untuk meter lain", "Token bought for another meter"),
+    ("sale_not_completed", "Sudah bayar, token tidak muncul", "Paid but no token"),
+    ("tamper", "Meter menampilkan PERIKSA", "Meter shows PERIKSA"),
+    ("broken_meter", "Meter rusak / mati", "Meter broken / dead"),
+    ("other", "Lainnya", "Other"),
+)
+
+
+@router.post("/pengaduan")
+def complaint_submit(
+    request: Request,
+    _: Csrf,
+    customer: PageCustomer,
+    services: ServicesDep,
+    meter_number: Annotated[str, Form(max_length=13)] = "",
+    category: Annotated[str, Form(max_length=32)] = "other",
+    description: Annotated[str, Form(max_length=2000)] = "",
+    contact: Annotated[str, Form(max_length=120)] = "",
+) -> Response:
+    lang = language_of(request)
+    context: dict[str, Any] = {
+        "meters": services.customer_meters(customer),
+        "categories": COMPLAINT_CATEGORIES,
+        "form": {"meter_number": meter_number, "category": category, "description": description, "contact": contact},
+    }
+    if category not in {c[0] for c in COMPLAINT_CATEGORIES} or len(description.strip()) < 10:
+        context["error"] = pick(
+            lang,
+            "Pilih kategori dan jelaskan masalahnya (minimal 10 karakter).",
+            "Choose a category and describe the problem (at least 10 characters).",
+        )
+        context["tickets"] = services.customer_tickets(customer)
+        return render(request, "customer/complaint.html", context, status_code=422)
+    ticket = services.open_complaint(customer, meter_number, category, description, contact)
+    flash(
+        request,
+        f"Pengaduan diterima. Nomor tiket: {ticket.number}",
+        f"Complaint received. Ticket number: {ticket.number}",
+    )
+    return RedirectResponse("/pengaduan", status_code=303)

@@ -3,6 +3,7 @@ tokens with a reason, the audit log."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Annotated, Any
 
@@ -23,16 +24,13 @@ _DIGITS = re.compile(r"^[0-9]{11,13}$")
 
 
 def _customer_view(services: Services, identifier: str) -> dict[str, Any]:
-    found = services.call(services.vending.inquiry, identifier)
-    meters = services.call(services.vending.customer_meters, found.idpel)
-    purchases = services.call(services.vending.reprint, found.idpel, limit=30)
-    return {"customer": found, "meters": meters, "purchases": purchases}
+    meters = services.lookup_customer(identifier)
+    purchases = services.call(services.vending.reprint, meters[0].idpel, limit=30)
+    return {"customer": meters[0], "meters": meters, "purchases": purchases}
 
 
 @router.get("")
-def console(
-    request: Request, operator: PageOperator, services: ServicesDep, q: str = ""
-) -> Response:
+def console(request: Request, operator: PageOperator, services: ServicesDep, q: str = "") -> Response:
     query = re.sub(r"[\s-]", "", q)
     context: dict[str, Any] = {"q": q, "kinds": MANAGEMENT_KINDS}
     if query:
@@ -69,16 +67,14 @@ def management_token(
     context: dict[str, Any] = {"q": meter_number, "kinds": MANAGEMENT_KINDS}
     try:
         if kind not in MANAGEMENT_KINDS:
-            raise WebError("Jenis token tidak dikenal.", "Unknown management token kind.",
-                           status_code=422, slug="invalid_request")
+            raise WebError(
+                "Jenis token tidak dikenal.", "Unknown management token kind.", status_code=422, slug="invalid_request"
+            )
         if kind == "key_change" and operator.role != "admin":
-            raise Forbidden("Penggantian kunci (KCT) hanya oleh admin.",
-                            "Key change tokens are for admins only.")
+            raise Forbidden("Penggantian kunci (KCT) hanya oleh admin.", "Key change tokens are for admins only.")
         limiter.hit(f"operator:{operator.subject}", limits.operator_tokens)
         watt_value = int(watts) if watts.strip().isdigit() else None
-        result = services.issue_management_token(
-            operator.subject, meter_number, kind, reason.strip(), watts=watt_value
-        )
+        result = services.issue_management_token(operator.subject, meter_number, kind, reason.strip(), watts=watt_value)
         context["issued"] = result
         status = 200
     except WebError as exc:
@@ -86,17 +82,13 @@ def management_token(
         context["code"] = exc.response_code
         context["form"] = {"kind": kind, "reason": reason, "watts": watts}
         status = exc.status_code
-    try:
+    with contextlib.suppress(WebError):
         context.update(_customer_view(services, meter_number))
-    except WebError:
-        pass
     return render(request, "operator/console.html", context, status_code=status)
 
 
 @router.get("/audit")
-def audit(
-    request: Request, operator: PageOperator, services: ServicesDep, meter: str = ""
-) -> Response:
+def audit(request: Request, operator: PageOperator, services: ServicesDep, meter: str = "") -> Response:
     meter_number = meter if _DIGITS.match(meter) else None
     entries = services.call(services.vending.audit_log, meter_number=meter_number, limit=200)
     return render(request, "operator/audit.html", {"entries": entries, "meter": meter})

@@ -73,8 +73,7 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-def render(request: Request, name: str, context: dict[str, Any] | None = None,
-           status_code: int = 200) -> HTMLResponse:
+def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:
     lang = language_of(request)
     user = session_user(request)
     full = {

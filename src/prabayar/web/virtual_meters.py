@@ -1,0 +1,148 @@
+"""Emulated meters behind the virtual-meter page: the real ``prabayar.meter``, one state file per
+meter at ``<data_dir>/meters/<meter_number>.json`` (decoder key sealed under a key derived from
+the platform master key, the layout ``prabayar.support`` reads too).
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from prabayar.config import Settings
+from prabayar.meter import (
+    AesGcmBox,
+    ManualClock,
+    Meter,
+    MeterError,
+    MeterResult,
+    StateFile,
+    SystemClock,
+)
+from prabayar.web.errors import WebError
+from prabayar.web.services import Services
+
+#: How far before its first use a virtual meter is "manufactured": tokens bought before the
+#: visitor first opened the page must still be newer than the meter's factory TID memory.
+FACTORY_LEAD = timedelta(days=1)
+
+
+class MeterUnavailable(WebError):
+    status_code = 409
+    slug = "meter_unavailable"
+    message_id = "Meter virtual tidak dapat dibuka."
+    message_en = "The virtual meter cannot be opened."
+
+
+@dataclass(frozen=True)
+class MeterView:
+    """What the page shows: the LCD lines, the credit, the LED, recent events."""
+
+    meter_number: str
+    main: str
+    sub: str
+    credit: Decimal
+    relay_on: bool
+    led: str
+    tamper: str | None
+    events: list[Any]
+
+
+def _master_key_bytes(settings: Settings) -> bytes:
+    from prabayar.vending.setup import master_key_for
+
+    return base64.b64decode(master_key_for(settings).to_base64())
+
+
+class VirtualMeters:
+    """Opens (or, the first time, manufactures) the emulated meter for a meter number."""
+
+    def __init__(self, settings: Settings, services: Services) -> None:
+        self.directory = settings.data_dir / "meters"
+        self._settings = settings
+        self._services = services
+        self._box: AesGcmBox | None = None
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def path(self, meter_number: str) -> Path:
+        return self.directory / f"{meter_number}.json"
+
+    def _sealing_box(self) -> AesGcmBox:
+        if self._box is None:
+            self._box = AesGcmBox.from_master_key(_master_key_bytes(self._settings))
+        return self._box
+
+    def _lock(self, meter_number: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(meter_number, threading.Lock())
+
+    @contextmanager
+    def open(self, meter_number: str, actor: str) -> Iterator[Meter]:
+        """The meter, one request at a time (its state file is read, changed and replaced)."""
+        with self._lock(meter_number):
+            store = StateFile(self.path(meter_number), self._sealing_box())
+            try:
+                if store.exists():
+                    meter = Meter.open(store, SystemClock())
+                else:
+                    meter = self._manufacture(meter_number, actor, store)
+                yield meter
+            except MeterError as exc:
+                raise MeterUnavailable(exc.message_id, exc.message_en) from exc
+
+    def _manufacture(self, meter_number: str, actor: str, store: StateFile) -> Meter:
+        key = self._services.call(self._services.vending.meter_key, meter_number, actor=actor, purpose="virtual meter")
+        factory_time = SystemClock().now() - FACTORY_LEAD
+        made = Meter.manufacture(
+            meter_number, key.decoder_key, key.params, clock=ManualClock(factory_time), store=store
+        )
+        return Meter(made.state, SystemClock(), store)
+
+    def view(self, meter: Meter, lang: str, last: dict[str, Any] | None) -> MeterView:
+        """The LCD after the last key-in (kept for one page view), else the idle display."""
+        status = meter.status()
+        idle = status.lines_en if lang == "en" else status.lines_id
+        if last:
+            lines = last["en"] if lang == "en" else last["id"]
+            main, sub = lines[0], " ".join(lines[1:])
+        else:
+            main, sub = "", " ".join(idle[1:])
+            main = f"{idle[0]} kWh"
+        tamper = None
+        if status.tamper is not None:
+            tamper = status.tamper.label_en if lang == "en" else status.tamper.label_id
+        events = list(reversed(meter.state.events[-12:]))
+        return MeterView(
+            meter_number=status.meter_number,
+            main=main,
+            sub=sub,
+            credit=status.credit_kwh,
+            relay_on=status.relay.value == "closed",
+            led=str(status.led.value).split("_")[0],
+            tamper=tamper,
+            events=[_Event(e.at, e.detail) for e in events],
+        )
+
+
+@dataclass(frozen=True)
+class _Event:
+    at: datetime
+    text: str
+
+
+def result_document(result: MeterResult) -> dict[str, Any]:
+    """A key-in result as kept in the session for the next page view (no token digits)."""
+    return {
+        "kind": result.kind.value,
+        "accepted": result.accepted,
+        "id": list(result.lines_id),
+        "en": list(result.lines_en),
+        "credit": str(result.credit_kwh),
+    }
