@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from prabayar.cli import serve as serve_cli
 from prabayar.cli import sts as sts_cli
 from prabayar.cli import vending as vending_cli
 
@@ -13,6 +14,7 @@ app.add_typer(vending_cli.db_app, name="db", help="Database: migrations.")
 app.add_typer(vending_cli.seed_app, name="seed", help="Load data (prabayar seed --demo).")
 app.add_typer(vending_cli.vend_app, name="vend", help="Sell tokens: inquiry, buy, advice, reprint.")
 app.add_typer(vending_cli.ops_app, name="ops", help="Operator: management tokens, audit log.")
+app.command("serve")(serve_cli.serve)
 
 
 def main() -> None:
