@@ -22,12 +22,14 @@ from prabayar.sts import (
     SetMaximumPowerLimit,
     StsError,
     Token,
+    check_key_expiry,
     decode,
     encode_key_change,
     tid_from_datetime,
 )
 from prabayar.support import explain
 from prabayar.support.entry import DisplayHint, read_display, read_entry
+from prabayar.support.present import mask_number
 from prabayar.support.result import (
     Confidence,
     Diagnosis,
@@ -167,6 +169,15 @@ class DiagnosisEngine:
             return explain.tamper(None, certain=False)
         if case.hint is DisplayHint.BLOCKED or (case.meter.blocked and not case.request.typed):
             return explain.customer_blocked(certain=case.meter.blocked)
+        params = case.meter.params
+        if params is not None:
+            try:
+                tid = tid_from_datetime(case.now, params.base_date)
+                check_key_expiry(tid, params.ken)
+            except StsError as exc:
+                # no token can be made for this key any more: the meter needs a key change
+                case.note("key", f"the meter's key cannot vend now: {exc}")
+                return explain.key_change((), certain=True, rollover=True)
         return None
 
     def _credit(self, case: _Case) -> str | None:
@@ -222,7 +233,8 @@ class DiagnosisEngine:
         if sale is not None and sale.meter_number != case.meter.meter_number:
             case.note(
                 "ledger",
-                f"token was sold for meter {sale.meter_number} (IDPEL {sale.idpel}) "
+                f"token was sold for meter {mask_number(sale.meter_number)} "
+                f"(IDPEL {mask_number(sale.idpel)}) "
                 f"at {sale.created_at.isoformat()} via {sale.channel}",
             )
             other = self._other_meter(sale)

@@ -348,7 +348,7 @@ def wrong_meter(sale: Sale, other: MeterRecord | None) -> Finding:
     )
 
 
-def key_change(tokens: tuple[str, ...], *, certain: bool) -> Finding:
+def key_change(tokens: tuple[str, ...], *, certain: bool, rollover: bool = False) -> Finding:
     if tokens:
         listed = "; ".join(grouped(t) for t in tokens)
         steps: tuple[NextStep, ...] = (
@@ -368,15 +368,24 @@ def key_change(tokens: tuple[str, ...], *, certain: bool) -> Finding:
     else:
         steps = (_TECHNICIAN,)
         ticket = True
-    return Finding(
-        Cause.KEY_CHANGE_NEEDED,
-        _c(certain),
-        Text(
+    if rollover:
+        text = Text(
+            "Kunci meter Anda sudah habis masa berlakunya (TID rollover 2024): token baru tidak "
+            "dapat dibuat sebelum meter menerima token ganti kunci (KCT) dari petugas PLN.",
+            "Your meter's key has run out (the 2024 TID rollover): no new token can be made "
+            "until the meter has received key change tokens (KCT) from a PLN officer.",
+        )
+    else:
+        text = Text(
             "Meter Anda perlu pembaruan kunci (update KRN / key change): token baru dibuat dengan "
             "kunci baru yang belum ada di meter.",
             "Your meter needs a key update (KRN update / key change): new tokens are made with "
             "a new key the meter does not have yet.",
-        ),
+        )
+    return Finding(
+        Cause.KEY_CHANGE_NEEDED,
+        _c(certain),
+        text,
         steps,
         ticket,
     )
