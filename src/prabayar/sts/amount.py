@@ -43,9 +43,7 @@ def _join(e: int, m: int) -> int:
 def encode_units(units: int) -> int:
     """The 16-bit field for a count of base units (rounded up to the next encodable value)."""
     if units > MAX_UNITS:
-        raise AmountRangeError(
-            f"{units} base units is more than one token can carry (max {MAX_UNITS})"
-        )
+        raise AmountRangeError(f"{units} base units is more than one token can carry (max {MAX_UNITS})")
     e, m = _split(units, 3)
     return e << 14 | m
 

@@ -98,8 +98,7 @@ def parse_block(token_class: int, block: int) -> Token:
     currency = token_class == 0 and 4 <= subclass <= 7
     if block & 0xFFFF != crc.block_field(token_class, block, currency=currency):
         raise TokenCrcError(
-            "the token fails its check (CRC): it was made for another meter or key, "
-            "or a digit was typed wrong"
+            "the token fails its check (CRC): it was made for another meter or key, or a digit was typed wrong"
         )
     if token_class == 1:
         if subclass > 1:

@@ -94,9 +94,7 @@ def _class_and_subclass(entry: Entry, fields: Entry) -> tuple[int, int]:
     subclass = fields.get("subclass")
     if name in _TYPE_NAMES:
         cls_, sub = _TYPE_NAMES[name]
-        return int(token_class) if token_class is not None else cls_, (
-            int(subclass) if subclass is not None else sub
-        )
+        return int(token_class) if token_class is not None else cls_, (int(subclass) if subclass is not None else sub)
     if token_class is None or subclass is None:
         raise VectorUnreadable(f"cannot tell the token type of {entry.get('token_type')!r}")
     return int(token_class), int(subclass)
@@ -185,9 +183,7 @@ def build_token(entry: Entry) -> Token:
     if subclass == 8:
         return KeyChange3(sgc_low=_hex(fields["sgc_part12_hex"]), key_mid2=_hex(fields["nkmo_hex"]))
     if subclass == 9:
-        return KeyChange4(
-            sgc_high=_hex(fields["sgc_part12_hex"]), key_mid1=_hex(fields["nkmo_hex"])
-        )
+        return KeyChange4(sgc_high=_hex(fields["sgc_part12_hex"]), key_mid1=_hex(fields["nkmo_hex"]))
     tid = _tid(fields)
     if subclass in (0, 6):
         # In the vectors "maximum_power_limit" / "mppul" hold the raw 16-bit field; the watts
@@ -230,9 +226,7 @@ def _derivation_key(deriv: Entry, algorithm: EncryptionAlgorithm) -> DecoderKey 
         if deriv.get("pan_block") and deriv.get("control_block"):
             x = (_hex(deriv["pan_block"]) ^ _hex(deriv["control_block"])).to_bytes(8, "big")
             e = dea.encrypt_bytes(x, vudk)
-            return DecoderKey(
-                bytes(a ^ b ^ c for a, b, c in zip(e, x, vudk, strict=True)), algorithm
-            )
+            return DecoderKey(bytes(a ^ b ^ c for a, b, c in zip(e, x, vudk, strict=True)), algorithm)
         return None
     if name == "DKGA04":
         vk = VendingKey(bytes.fromhex(str(deriv["vending_key_hex"])))
@@ -249,16 +243,12 @@ def _derivation_key(deriv: Entry, algorithm: EncryptionAlgorithm) -> DecoderKey 
             )
             key = derive_decoder_key(vk, str(parsed["meter_pan"]), params)
         elif deriv.get("kdf_input_hex"):
-            digest = hmac.new(
-                vk.reveal(), bytes.fromhex(str(deriv["kdf_input_hex"])), hashlib.sha256
-            ).digest()
+            digest = hmac.new(vk.reveal(), bytes.fromhex(str(deriv["kdf_input_hex"])), hashlib.sha256).digest()
             key = DecoderKey(digest[: algorithm.key_bytes], algorithm)
         else:
             return None
         if deriv.get("hmac_sha256_hex") and deriv.get("kdf_input_hex"):
-            mac = hmac.new(
-                vk.reveal(), bytes.fromhex(str(deriv["kdf_input_hex"])), hashlib.sha256
-            ).hexdigest()
+            mac = hmac.new(vk.reveal(), bytes.fromhex(str(deriv["kdf_input_hex"])), hashlib.sha256).hexdigest()
             if mac != str(deriv["hmac_sha256_hex"]).lower():
                 raise AssertionError("HMAC of the KDF input differs from the vector")
         return key
@@ -286,9 +276,7 @@ def _check_token(entry: Entry) -> None:
         if key_hex:
             key = DecoderKey(bytes.fromhex(str(key_hex)), algorithm)
             if derived is not None and derived.reveal() != key.reveal():
-                raise AssertionError(
-                    "decoder key derived from the inputs differs from decoder_key_hex"
-                )
+                raise AssertionError("decoder key derived from the inputs differs from decoder_key_hex")
         else:
             key = derived
         if key is None:
@@ -296,14 +284,10 @@ def _check_token(entry: Entry) -> None:
         new_hex = entry.get("new_decoder_key_hex")
         new_deriv = entry.get("new_decoder_key_derivation")
         if new_hex and new_deriv:
-            new_alg = (
-                EncryptionAlgorithm.MISTY1 if len(str(new_hex)) == 32 else EncryptionAlgorithm.STA
-            )
+            new_alg = EncryptionAlgorithm.MISTY1 if len(str(new_hex)) == 32 else EncryptionAlgorithm.STA
             new_key = _derivation_key(new_deriv, new_alg)
             if new_key is not None and new_key.reveal().hex() != str(new_hex).lower():
-                raise AssertionError(
-                    "new decoder key derived from the inputs differs from new_decoder_key_hex"
-                )
+                raise AssertionError("new decoder key derived from the inputs differs from new_decoder_key_hex")
     token = build_token(entry)
     made = encode_trace(token, key)
     _compare("plaintext block", made.plaintext_block, expected.get("plaintext_block_hex"))
@@ -363,9 +347,7 @@ def _check_dkga02(entry: Entry) -> None:
     if key is None:
         raise VectorUnreadable("DKGA02 entry without meter_pan or blocks")
     if key.reveal().hex() != str(expected["decoder_key_hex"]).lower():
-        raise AssertionError(
-            f"derived {key.reveal().hex()}, expected {expected['decoder_key_hex']}"
-        )
+        raise AssertionError(f"derived {key.reveal().hex()}, expected {expected['decoder_key_hex']}")
 
 
 def _check_dkga04(entry: Entry) -> None:

@@ -10,9 +10,7 @@ from prabayar.sts.keys import DecoderKey, KeyParameters
 from prabayar.sts.tokens import KeyChange1, KeyChange2, KeyChange3, KeyChange4, Token
 
 
-def key_change_tokens(
-    new_key: DecoderKey, new_params: KeyParameters, *, rollover: bool = False
-) -> list[Token]:
+def key_change_tokens(new_key: DecoderKey, new_params: KeyParameters, *, rollover: bool = False) -> list[Token]:
     """The key change set for ``new_key``: 2 tokens for a 64-bit key, 4 for a 128-bit key."""
     if new_key.algorithm is not new_params.algorithm:
         raise InvalidKey("the new key and its parameters name different algorithms")
@@ -50,10 +48,7 @@ def assemble_key(sections: dict[int, Token], key_bytes: int) -> bytes:
     fourth = sections[9]
     if not isinstance(third, KeyChange3) or not isinstance(fourth, KeyChange4):
         raise InvalidKey("a 128-bit key needs sections 3 and 4 too")
-    return b"".join(
-        v.to_bytes(4, "big")
-        for v in (first.key_high, third.key_mid2, fourth.key_mid1, second.key_low)
-    )
+    return b"".join(v.to_bytes(4, "big") for v in (first.key_high, third.key_mid2, fourth.key_mid1, second.key_low))
 
 
 def encode_key_change(
@@ -66,6 +61,4 @@ def encode_key_change(
     """The 20-digit key change tokens, each encrypted with the meter's current key."""
     from prabayar.sts.codec import encode
 
-    return [
-        encode(t, current_key) for t in key_change_tokens(new_key, new_params, rollover=rollover)
-    ]
+    return [encode(t, current_key) for t in key_change_tokens(new_key, new_params, rollover=rollover)]

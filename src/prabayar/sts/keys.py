@@ -32,11 +32,7 @@ class EncryptionAlgorithm(Enum):
     @classmethod
     def parse(cls, text: str) -> EncryptionAlgorithm:
         """Accept "07", "EA07", "STA", "EA07/STA", "11", "MISTY1", "09", "DEA"."""
-        t = (
-            str(text).upper().replace("EA", "", 1)
-            if str(text).upper().startswith("EA")
-            else str(text).upper()
-        )
+        t = str(text).upper().replace("EA", "", 1) if str(text).upper().startswith("EA") else str(text).upper()
         for member in cls:
             if t.startswith(member.value) or t == member.name or t.endswith(member.name):
                 return member
@@ -135,9 +131,7 @@ class DecoderKey:
 
     def __post_init__(self) -> None:
         if not isinstance(self.secret, bytes) or len(self.secret) != self.algorithm.key_bytes:
-            raise InvalidKey(
-                f"a {self.algorithm.name} decoder key has {self.algorithm.key_bytes} bytes"
-            )
+            raise InvalidKey(f"a {self.algorithm.name} decoder key has {self.algorithm.key_bytes} bytes")
 
     @classmethod
     def from_hex(cls, text: str, algorithm: EncryptionAlgorithm | None = None) -> DecoderKey:
@@ -207,11 +201,7 @@ def _dkga04(vending_key: VendingKey, pan: str, params: KeyParameters) -> bytes:
 
 def derive_decoder_key(vending_key: VendingKey, pan: str, params: KeyParameters) -> DecoderKey:
     """The decoder key of the meter with ``pan`` (18-digit meter PAN) under ``params``."""
-    raw = (
-        _dkga02(vending_key, pan, params)
-        if params.dkga is Dkga.DKGA02
-        else _dkga04(vending_key, pan, params)
-    )
+    raw = _dkga02(vending_key, pan, params) if params.dkga is Dkga.DKGA02 else _dkga04(vending_key, pan, params)
     return DecoderKey(raw, params.algorithm)
 
 
@@ -219,6 +209,5 @@ def check_key_expiry(tid: int, ken: int) -> None:
     """Refuse a TID whose top 8 bits exceed the key expiry number (IEC 62055-41 7.3.7)."""
     if tid >> 16 > ken:
         raise KeyExpiredError(
-            f"the key has expired: TID {tid} (top byte {tid >> 16:#04x}) is past KEN {ken:#04x}; "
-            "a key change is needed"
+            f"the key has expired: TID {tid} (top byte {tid >> 16:#04x}) is past KEN {ken:#04x}; a key change is needed"
         )

@@ -71,9 +71,7 @@ def tid_from_datetime(when: datetime, base_date: BaseDate) -> int:
     minutes = int(seconds // 60)
     if minutes > TID_MAX:
         nxt = base_date.successor
-        hint = (
-            f"; move the key to base date {nxt.start.year} (TID rollover key change)" if nxt else ""
-        )
+        hint = f"; move the key to base date {nxt.start.year} (TID rollover key change)" if nxt else ""
         raise TidRolloverError(
             f"{when.isoformat()} is past the last TID of base date {base_date.start.year} "
             f"({base_date.last_minute.isoformat()}){hint}"

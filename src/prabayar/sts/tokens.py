@@ -221,9 +221,7 @@ class MeterTestDisplay(Token):
     def unpack(cls, block: int) -> Self:
         if block >> 60 == 0:
             return cls(control=block >> 24 & (1 << 36) - 1, manufacturer_code=block >> 16 & 0xFF)
-        return cls(
-            control=block >> 32 & (1 << 28) - 1, manufacturer_code=block >> 16 & 0xFFFF, format=1
-        )
+        return cls(control=block >> 32 & (1 << 28) - 1, manufacturer_code=block >> 16 & 0xFFFF, format=1)
 
 
 # ---------------------------------------------------------------- class 2: management

@@ -62,17 +62,12 @@ def _byte_tables(s1: tuple[int, ...], s2: tuple[int, ...], perm: tuple[int, ...]
         for sel in range(4):
             lo_box = s2 if sel & 1 else s1
             hi_box = s2 if sel & 2 else s1
-            row = tuple(
-                _permute((lo_box[b & 15] | hi_box[b >> 4] << 4) << (8 * j), perm)
-                for b in range(256)
-            )
+            row = tuple(_permute((lo_box[b & 15] | hi_box[b >> 4] << 4) << (8 * j), perm) for b in range(256))
             tables.append(row)
     return tuple(tables)
 
 
-def _inverse_byte_tables(
-    s1_inv: tuple[int, ...], s2_inv: tuple[int, ...], perm_inv: tuple[int, ...] | None
-) -> _Tables:
+def _inverse_byte_tables(s1_inv: tuple[int, ...], s2_inv: tuple[int, ...], perm_inv: tuple[int, ...] | None) -> _Tables:
     """Undo a round's substitution on byte j, then (optionally) the previous round's permutation."""
     tables: list[tuple[int, ...]] = []
     for j in range(8):
@@ -118,35 +113,43 @@ def _tables(sample: bool) -> StaTables:
     return StaTables.build(REAL_S1, REAL_S2, REAL_P)
 
 
-def _selectors(key: int) -> tuple[tuple[int, ...], ...]:
-    """Per round, per byte position: which S-boxes the round key selects (bits 4i+3)."""
-    k = ((~key & _MASK64) >> 12 | (~key & _MASK64) << 52) & _MASK64
-    rounds = []
-    for _ in range(16):
-        row = []
-        for j in range(8):
-            lo = k >> (8 * j + 3) & 1
-            hi = k >> (8 * j + 7) & 1
-            row.append(lo | hi << 1)
-        rounds.append(tuple(row))
-        k = ((k << 1) | (k >> 63)) & _MASK64
-    return tuple(rounds)
+# For round r and byte position j, the round key is rotl(k0, r), so its bits 8j+3 and 8j+7 are
+# bits (8j+3-r) and (8j+7-r) of the aligned key k0: precomputed here once for all keys.
+_ENC_POS: Final = tuple((4 * j, (8 * j + 3 - r) % 64, (8 * j + 7 - r) % 64) for r in range(16) for j in range(8))
+_DEC_POS: Final = tuple((4 * j, (8 * j + 3 - r) % 64, (8 * j + 7 - r) % 64) for r in range(15, 0, -1) for j in range(8))
+_LAST_POS: Final = tuple((4 * j, (8 * j + 3) % 64, (8 * j + 7) % 64) for j in range(8))
 
 
-@lru_cache(maxsize=4096)
-def _schedule(key: int, sample: bool) -> tuple[_Tables, _Tables, _Tables]:
-    """Per-key round tables: (encrypt rounds, decrypt rounds 15..1, decrypt round 0)."""
-    t = _tables(sample)
-    sel = _selectors(key)
-    enc = tuple(t.encrypt_rounds[4 * j + sel[r][j]] for r in range(16) for j in range(8))
-    dec = tuple(t.decrypt_rounds[4 * j + sel[r][j]] for r in range(15, 0, -1) for j in range(8))
-    last = tuple(t.decrypt_last[4 * j + sel[0][j]] for j in range(8))
-    return enc, dec, last
+def _aligned(key: int) -> int:
+    """Key alignment: complement, then rotate right by 12."""
+    inverted = ~key & _MASK64
+    return (inverted >> 12 | inverted << 52) & _MASK64
+
+
+@lru_cache(maxsize=8192)
+def _encrypt_schedule(key: int, sample: bool) -> _Tables:
+    """Per-key encryption round tables (16 rounds x 8 byte positions)."""
+    t = _tables(sample).encrypt_rounds
+    k = _aligned(key)
+    return tuple(t[base + (k >> a & 1) + ((k >> b & 1) << 1)] for base, a, b in _ENC_POS)
+
+
+@lru_cache(maxsize=8192)
+def _decrypt_schedule(key: int, sample: bool) -> tuple[_Tables, _Tables]:
+    """Per-key decryption tables: rounds 15..1 (with the permutation undone) and round 0."""
+    tables = _tables(sample)
+    k = _aligned(key)
+    dec = tables.decrypt_rounds
+    last = tables.decrypt_last
+    return (
+        tuple(dec[base + (k >> a & 1) + ((k >> b & 1) << 1)] for base, a, b in _DEC_POS),
+        tuple(last[base + (k >> a & 1) + ((k >> b & 1) << 1)] for base, a, b in _LAST_POS),
+    )
 
 
 def encrypt(block: int, key: int, *, sample_tables: bool = False) -> int:
     """Encrypt a 64-bit block under a 64-bit key (the key as an MSB-first integer)."""
-    enc = _schedule(key, sample_tables)[0]
+    enc = _encrypt_schedule(key, sample_tables)
     d = block
     for i in range(0, 128, 8):
         t0, t1, t2, t3, t4, t5, t6, t7 = enc[i : i + 8]
@@ -159,7 +162,7 @@ def encrypt(block: int, key: int, *, sample_tables: bool = False) -> int:
 
 def decrypt(block: int, key: int, *, sample_tables: bool = False) -> int:
     """Decrypt a 64-bit block under a 64-bit key."""
-    _, dec, last = _schedule(key, sample_tables)
+    dec, last = _decrypt_schedule(key, sample_tables)
     p = _tables(sample_tables).unpermute
     d = block
     d = (
