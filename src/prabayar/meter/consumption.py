@@ -30,9 +30,7 @@ def trip(state: MeterState, now: datetime) -> None:
     """Open the relay for overload; it tries to reconnect after ``trip_recovery``."""
     state.relay = RelayState.TRIPPED_OVERLOAD
     state.trip_until = now + state.settings.trip_recovery
-    state.log(
-        now, "overload_trip", f"load {state.load_watts} W above limit {state.power_limit_watts} W"
-    )
+    state.log(now, "overload_trip", f"load {state.load_watts} W above limit {state.power_limit_watts} W")
 
 
 def settle_relay(state: MeterState, now: datetime) -> None:
@@ -68,9 +66,7 @@ def advance(state: MeterState, until: datetime) -> None:
             delay = state.settings.trip_recovery
             retries = (until - recovery) // delay + 1
             state.trip_until = recovery + retries * delay
-            state.log(
-                recovery, "overload_trip", f"still overloaded: relay tripped again ({retries}x)"
-            )
+            state.log(recovery, "overload_trip", f"still overloaded: relay tripped again ({retries}x)")
             state.meter_time = until
             return
         start = recovery
@@ -83,9 +79,7 @@ def advance(state: MeterState, until: datetime) -> None:
 def _draw(state: MeterState, start: datetime, until: datetime) -> None:
     before = state.credit_kwh
     rate = Decimal(state.load_watts)  # joules per second
-    energy = (rate * _seconds(until - start) / _JOULES_PER_KWH).quantize(
-        ENERGY_QUANTUM, rounding=ROUND_HALF_UP
-    )
+    energy = (rate * _seconds(until - start) / _JOULES_PER_KWH).quantize(ENERGY_QUANTUM, rounding=ROUND_HALF_UP)
     if energy >= before:
         empty_after = timedelta(seconds=float(before * _JOULES_PER_KWH / rate))
         empty_at = min(until, start + empty_after)

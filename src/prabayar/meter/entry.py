@@ -80,9 +80,7 @@ def enter_token(state: MeterState, text: str, now: datetime) -> MeterResult:
     try:
         digits = token_number.validate(text)
     except ValidationError as exc:
-        return _wrong(
-            state, now, "length" if isinstance(exc, InvalidLength) else "format", str(exc)
-        )
+        return _wrong(state, now, "length" if isinstance(exc, InvalidLength) else "format", str(exc))
     try:
         token = decode(digits, state.key)
     except TokenCrcError as exc:
@@ -123,9 +121,7 @@ def _refused(
     return fixed(state, kind, reason=reason or kind.value, token_type=token.name)
 
 
-def _accept(
-    state: MeterState, digits: str, tid: int, kind: str, now: datetime, detail: str
-) -> None:
+def _accept(state: MeterState, digits: str, tid: int, kind: str, now: datetime, detail: str) -> None:
     tid_memory.remember(state.tid_memory, tid, state.settings.tid_memory_size)
     state.wrong_entries = 0
     state.remember_token(TokenRecord(digits, kind, tid, None, now))
@@ -182,9 +178,7 @@ def _function(state: MeterState, token: Token, digits: str, tid: int, now: datet
         )
     if isinstance(token, SetPhaseUnbalanceLimit):
         state.phase_unbalance_limit_watts = token.watts or None
-        _accept(
-            state, digits, tid, "phase_unbalance_limit", now, f"phase unbalance {token.watts} W"
-        )
+        _accept(state, digits, tid, "phase_unbalance_limit", now, f"phase unbalance {token.watts} W")
         return make(
             state,
             ResultKind.ACCEPT,

@@ -63,9 +63,7 @@ def _section_problem(state: MeterState, token: Token) -> MeterResult | None:
         if not 1 <= token.krn <= 9:
             return fixed(state, ResultKind.RANGE_ERROR, reason="krn", token_type=token.name)
         if token.rollover and state.params.base_date.successor is None:
-            return fixed(
-                state, ResultKind.RANGE_ERROR, reason="no_later_base_date", token_type=token.name
-            )
+            return fixed(state, ResultKind.RANGE_ERROR, reason="no_later_base_date", token_type=token.name)
     if isinstance(token, KeyChange2) and token.tariff_index > 99:
         return fixed(state, ResultKind.RANGE_ERROR, reason="tariff_index", token_type=token.name)
     return None
@@ -132,9 +130,7 @@ def _apply(state: MeterState, candidate: dict[int, str], now: datetime) -> Meter
         return fixed(state, ResultKind.RANGE_ERROR, reason="key_parameters", token_type=first.name)
     if first.rollover and key.reveal() == state.key.reveal():
         state.log(now, "token_rejected", "rollover key change without a new key refused")
-        return fixed(
-            state, ResultKind.KEY_TYPE_ERROR, reason="rollover_same_key", token_type=first.name
-        )
+        return fixed(state, ResultKind.KEY_TYPE_ERROR, reason="rollover_same_key", token_type=first.name)
     state.kct_sections.clear()
     state.kct_started_at = None
     state.key = key

@@ -68,9 +68,7 @@ def run_code(state: MeterState, text: str, now: datetime) -> MeterResult:
         restart(state, now)
         return _show(state, code, "Mulai ulang", "Restarted")
     if code == "03":
-        return _show(
-            state, code, f"Total {kwh(state.cumulative_kwh)}", f"Used {kwh(state.cumulative_kwh)}"
-        )
+        return _show(state, code, f"Total {kwh(state.cumulative_kwh)}", f"Used {kwh(state.cumulative_kwh)}")
     if code == "08":
         if state.tamper is None:
             return _show(state, code, "Tamper 0 tidak ada", "Tamper 0 none")
@@ -82,16 +80,12 @@ def run_code(state: MeterState, text: str, now: datetime) -> MeterResult:
             f"Tamper {int(cause)} {cause.label_en}",
         )
     if code == "37":
-        return _show(
-            state, code, f"Sisa {kwh(state.credit_kwh)}", f"Remaining {kwh(state.credit_kwh)}"
-        )
+        return _show(state, code, f"Sisa {kwh(state.credit_kwh)}", f"Remaining {kwh(state.credit_kwh)}")
     if code == "41":
         volts = state.settings.nominal_voltage
         return _show(state, code, f"{volts} V", f"{volts} V")
     if code == "44":
-        amps = (Decimal(_power_now(state)) / state.settings.nominal_voltage).quantize(
-            Decimal("0.01")
-        )
+        amps = (Decimal(_power_now(state)) / state.settings.nominal_voltage).quantize(Decimal("0.01"))
         return _show(state, code, f"{amps} A", f"{amps} A")
     if code == "47":
         return _show(state, code, f"{_power_now(state)} W", f"{_power_now(state)} W")
@@ -126,9 +120,7 @@ def run_code(state: MeterState, text: str, now: datetime) -> MeterResult:
         )
     if len(code) == 5 and code.startswith("456") and code.isdigit():
         state.alarm_threshold_kwh = Decimal(int(code[3:]))
-        state.log(
-            now, "alarm_threshold", f"alarm threshold set to {kwh(state.alarm_threshold_kwh)}"
-        )
+        state.log(now, "alarm_threshold", f"alarm threshold set to {kwh(state.alarm_threshold_kwh)}")
         return _show(
             state,
             code,

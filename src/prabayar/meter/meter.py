@@ -115,9 +115,7 @@ class Meter:
             tid_memory=tid_memory.manufacture_fill(made_tid, settings.tid_memory_size),
             power_limit_watts=power_limit_watts or None,
         )
-        state.log(
-            now, "manufactured", f"meter {number}, KRN {params.krn}, TID memory at {made_tid}"
-        )
+        state.log(now, "manufactured", f"meter {number}, KRN {params.krn}, TID memory at {made_tid}")
         if store is not None:
             store.create(state)
         return cls(state, clock, store)
@@ -180,9 +178,7 @@ class Meter:
     def set_load(self, watts: int) -> None:
         """The household's load from now on (what it draws while the relay is closed)."""
         if not isinstance(watts, int) or isinstance(watts, bool) or watts < 0:
-            raise InvalidLoad(
-                "beban tidak valid", f"a load is a whole number of watts >= 0, got {watts!r}"
-            )
+            raise InvalidLoad("beban tidak valid", f"a load is a whole number of watts >= 0, got {watts!r}")
         now = self._begin()
         if watts != self.state.load_watts:
             self.state.load_watts = watts

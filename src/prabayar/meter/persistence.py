@@ -22,6 +22,7 @@ from typing import Any
 from prabayar.meter.errors import (
     DamagedStateFile,
     ForeignStateFile,
+    MeterError,
     StateFileExists,
     StateFileMissing,
     StateKeyError,
@@ -205,9 +206,9 @@ def state_from_dict(data: object, box: SecretBox, path: str = "<memory>") -> Met
     r = _Reader(path)
     try:
         return _build(doc, box, r)
-    except (StsError, ValueError, TypeError, KeyError) as exc:
-        if isinstance(exc, (DamagedStateFile, StateKeyError)):
-            raise
+    except (DamagedStateFile, StateKeyError):
+        raise
+    except (StsError, MeterError, ValueError, TypeError, KeyError, AttributeError) as exc:
         raise r.damaged(str(exc) or type(exc).__name__) from exc
 
 
@@ -279,8 +280,7 @@ def _build(doc: dict[str, Any], box: SecretBox, r: _Reader) -> MeterState:
         for t in r.get(doc, "last_tokens", list)
     ]
     events = [
-        Event(r.time(e, "at"), r.get(e, "kind", str), r.get(e, "detail", str))
-        for e in r.get(doc, "events", list)
+        Event(r.time(e, "at"), r.get(e, "kind", str), r.get(e, "detail", str)) for e in r.get(doc, "events", list)
     ]
     state = MeterState(
         meter_number=number,
@@ -340,9 +340,7 @@ class StateFile:
                 where,
             ) from exc
         except (UnicodeDecodeError, IsADirectoryError) as exc:
-            raise DamagedStateFile(
-                "berkas status meter rusak", f"{where} is not a readable text file", where
-            ) from exc
+            raise DamagedStateFile("berkas status meter rusak", f"{where} is not a readable text file", where) from exc
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
@@ -373,8 +371,7 @@ class StateFile:
             if doc.get("meter_number") != state.meter_number:
                 raise ForeignStateFile(
                     "berkas ini milik meter lain",
-                    f"{self.path} holds meter {doc.get('meter_number')!r}, "
-                    f"not {state.meter_number}",
+                    f"{self.path} holds meter {doc.get('meter_number')!r}, not {state.meter_number}",
                     str(self.path),
                 )
         self._write(state)

@@ -50,9 +50,9 @@ class AesGcmBox:
         """A box keyed by HKDF from the platform master key, so the two never share a key."""
         if len(master_key) < 16:
             raise MeterSetupError("kunci induk terlalu pendek", "the master key is too short")
-        derived = HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None, info=b"prabayar meter state v1"
-        ).derive(master_key)
+        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"prabayar meter state v1").derive(
+            master_key
+        )
         return cls(derived)
 
     def seal(self, plaintext: bytes, associated_data: bytes) -> bytes:

@@ -84,11 +84,7 @@ TEST_ITEMS: tuple[tuple[str, Item], ...] = (
 def run_tests(state: MeterState, control: int, control_bits: int) -> tuple[list[str], list[str]]:
     """Display lines (Indonesian, English) for the tests ``control`` asks for."""
     all_tests = control == 0 or control == (1 << control_bits) - 1
-    wanted = (
-        range(len(TEST_ITEMS))
-        if all_tests
-        else [bit for bit in range(control_bits) if control >> bit & 1]
-    )
+    wanted = range(len(TEST_ITEMS)) if all_tests else [bit for bit in range(control_bits) if control >> bit & 1]
     lines_id = ["TES 0 semua" if all_tests else "TES"]
     lines_en = ["TEST 0 all" if all_tests else "TEST"]
     for bit in wanted:
