@@ -48,6 +48,10 @@ def format(number: str, separator: str = " ") -> str:
 
 def to_int(number: str) -> int:
     """The 66-bit value of a token string (validated)."""
+    if type(number) is str and len(number) == DIGITS and number.isdigit() and number.isascii():
+        value = int(number)
+        if value <= MAX_TOKEN:
+            return value
     return int(validate(number))
 
 

@@ -127,22 +127,24 @@ def _aligned(key: int) -> int:
 
 
 @lru_cache(maxsize=8192)
-def _encrypt_schedule(key: int, sample: bool) -> _Tables:
+def _encrypt_schedule(key: int, sample: bool) -> tuple[_Tables, ...]:
     """Per-key encryption round tables (16 rounds x 8 byte positions)."""
     t = _tables(sample).encrypt_rounds
     k = _aligned(key)
-    return tuple(t[base + (k >> a & 1) + ((k >> b & 1) << 1)] for base, a, b in _ENC_POS)
+    flat = [t[base + (k >> a & 1) + ((k >> b & 1) << 1)] for base, a, b in _ENC_POS]
+    return tuple(tuple(flat[i : i + 8]) for i in range(0, 128, 8))
 
 
 @lru_cache(maxsize=8192)
-def _decrypt_schedule(key: int, sample: bool) -> tuple[_Tables, _Tables]:
+def _decrypt_schedule(key: int, sample: bool) -> tuple[tuple[_Tables, ...], _Tables]:
     """Per-key decryption tables: rounds 15..1 (with the permutation undone) and round 0."""
     tables = _tables(sample)
     k = _aligned(key)
     dec = tables.decrypt_rounds
     last = tables.decrypt_last
+    flat = [dec[base + (k >> a & 1) + ((k >> b & 1) << 1)] for base, a, b in _DEC_POS]
     return (
-        tuple(dec[base + (k >> a & 1) + ((k >> b & 1) << 1)] for base, a, b in _DEC_POS),
+        tuple(tuple(flat[i : i + 8]) for i in range(0, 120, 8)),
         tuple(last[base + (k >> a & 1) + ((k >> b & 1) << 1)] for base, a, b in _LAST_POS),
     )
 
@@ -151,8 +153,7 @@ def encrypt(block: int, key: int, *, sample_tables: bool = False) -> int:
     """Encrypt a 64-bit block under a 64-bit key (the key as an MSB-first integer)."""
     enc = _encrypt_schedule(key, sample_tables)
     d = block
-    for i in range(0, 128, 8):
-        t0, t1, t2, t3, t4, t5, t6, t7 = enc[i : i + 8]
+    for t0, t1, t2, t3, t4, t5, t6, t7 in enc:
         d = (
             t0[d & 255] | t1[d >> 8 & 255] | t2[d >> 16 & 255] | t3[d >> 24 & 255]
             | t4[d >> 32 & 255] | t5[d >> 40 & 255] | t6[d >> 48 & 255] | t7[d >> 56]
@@ -169,8 +170,7 @@ def decrypt(block: int, key: int, *, sample_tables: bool = False) -> int:
         p[0][d & 255] | p[1][d >> 8 & 255] | p[2][d >> 16 & 255] | p[3][d >> 24 & 255]
         | p[4][d >> 32 & 255] | p[5][d >> 40 & 255] | p[6][d >> 48 & 255] | p[7][d >> 56]
     )  # fmt: skip
-    for i in range(0, 120, 8):
-        t0, t1, t2, t3, t4, t5, t6, t7 = dec[i : i + 8]
+    for t0, t1, t2, t3, t4, t5, t6, t7 in dec:
         d = (
             t0[d & 255] | t1[d >> 8 & 255] | t2[d >> 16 & 255] | t3[d >> 24 & 255]
             | t4[d >> 32 & 255] | t5[d >> 40 & 255] | t6[d >> 48 & 255] | t7[d >> 56]
