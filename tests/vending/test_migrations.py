@@ -31,7 +31,7 @@ def _ours(name: str | None, kind: str, parent: object) -> bool:
 
 def test_upgrade_from_empty_matches_models(empty_engine: Engine) -> None:
     upgrade(engine=empty_engine)
-    assert TABLES <= set(inspect(empty_engine).get_table_names())
+    assert set(inspect(empty_engine).get_table_names()) >= TABLES
     with empty_engine.connect() as conn:
         ctx = MigrationContext.configure(
             conn,
@@ -52,7 +52,7 @@ def test_upgrade_is_repeatable_and_downgrade_empties(empty_engine: Engine) -> No
     downgrade(empty_engine)
     assert not TABLES & set(inspect(empty_engine).get_table_names())
     upgrade(engine=empty_engine)
-    assert TABLES <= set(inspect(empty_engine).get_table_names())
+    assert set(inspect(empty_engine).get_table_names()) >= TABLES
 
 
 def test_upgrade_by_url(tmp_path: object) -> None:
