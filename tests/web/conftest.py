@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
 from fastapi.testclient import TestClient
 
 from prabayar.config import Settings
+from prabayar.vending.demo import DEMO_CHANNEL_KEYS, DEMO_USERS, demo_meter_number
 from prabayar.web import create_app
 from prabayar.web.deps import Limits
 from prabayar.web.services import Services
@@ -29,6 +32,8 @@ def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     vending = open_service(settings)
     seed_demo(vending)
     vending.engine.dispose()
+    # One session secret for all copies, so bearer tokens can be reused across tests.
+    (data_dir / "session.secret").write_text(secrets.token_urlsafe(48))
     return data_dir
 
 
@@ -55,3 +60,73 @@ def make_client(settings: Settings, services: Services, limits: Limits | None = 
 def client(settings: Settings, services: Services) -> Iterator[TestClient]:
     with make_client(settings, services) as test_client:
         yield test_client
+
+
+DEMO_PASSWORDS = {username: password for username, password, _role, _idpel in DEMO_USERS}
+BUDI_METER = demo_meter_number(10000001)
+BUDI_IDPEL = "541000000001"
+SITI_METER = demo_meter_number(10000002)
+SITI_IDPEL = "541000000002"
+AGUS_METER = demo_meter_number(10000003)  # 450 VA: monthly cap 324 kWh
+JOKO_METER = demo_meter_number(10000011)  # blocked customer
+JOKO_IDPEL = "541000000011"
+REPLACED_METER = demo_meter_number(10000112)
+LEGACY_METER = demo_meter_number(10000013)  # still on base date 1993: needs a key change
+
+
+class Api:
+    """Small helpers for calling the API as a channel or as a user."""
+
+    #: Bearer tokens by user name, shared by all tests of this process (argon2 is slow on
+    #: purpose; the tokens stay valid because every data dir copy has the same secret).
+    _tokens: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+
+    @staticmethod
+    def channel(code: str = "BANKDEMO") -> dict[str, str]:
+        return {"X-Api-Key": DEMO_CHANNEL_KEYS[code]}
+
+    def user(self, username: str) -> dict[str, str]:
+        if username not in self._tokens:
+            response = self.client.post(
+                "/api/v1/auth/token",
+                json={"username": username, "password": DEMO_PASSWORDS[username]},
+            )
+            assert response.status_code == 200, response.text
+            self._tokens[username] = response.json()["access_token"]
+        return {"Authorization": f"Bearer {self._tokens[username]}"}
+
+    def buy(
+        self,
+        reference: str,
+        identifier: str = BUDI_METER,
+        nominal: int = 20_000,
+        channel: str = "BANKDEMO",
+    ) -> dict[str, Any]:
+        response = self.client.post(
+            "/api/v1/channel/purchase",
+            json={"channel_reference": reference, "identifier": identifier, "nominal": nominal},
+            headers=self.channel(channel),
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+
+@pytest.fixture
+def api(client: TestClient) -> Api:
+    return Api(client)
+
+
+def assert_error(response: Any, status: int, code: str, slug: str | None = None) -> dict[str, Any]:
+    """The error document: status, PLN code, slug, both messages, the request id."""
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    assert body["response_code"] == code
+    if slug is not None:
+        assert body["error"] == slug
+    assert body["message"] and body["message_en"]
+    assert body["request_id"] == response.headers["X-Request-ID"]
+    return body

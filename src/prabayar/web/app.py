@@ -143,8 +143,6 @@ def create_app(settings: Settings | None = None, *, services: Any = None, limits
     app.state.virtual_meters = VirtualMeters(settings, app.state.services)
     secret = session_secret(settings)
     app.state.token_signer = TokenSigner(secret)
-    secure_cookie = settings.host not in ("127.0.0.1", "localhost", "::1")
-    app.state.secure_cookie = secure_cookie
 
     for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
@@ -159,7 +157,8 @@ def create_app(settings: Settings | None = None, *, services: Any = None, limits
         session_cookie=SESSION_COOKIE,
         max_age=8 * 3600,
         same_site="lax",
-        https_only=secure_cookie,
+        # Secure even on http://127.0.0.1: browsers treat loopback as a secure context.
+        https_only=True,
     )
     app.add_middleware(RequestContextMiddleware)
     return app
