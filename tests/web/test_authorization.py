@@ -1,0 +1,128 @@
+"""The authorisation matrix: every role against every API endpoint and every page."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from .conftest import BUDI_IDPEL, BUDI_METER, DEMO_PASSWORDS, LEGACY_METER, SITI_METER, Api
+
+ROLES = ("anonymous", "channel", "customer", "operator", "admin")
+USERS = {"customer": "budi", "operator": "operator", "admin": "admin"}
+EVERYONE = set(ROLES)
+USERS_ONLY = {"customer", "operator", "admin"}
+STAFF = {"operator", "admin"}
+
+# (method, OpenAPI path, concrete path, JSON body, roles allowed)
+ENDPOINTS: list[tuple[str, str, str, dict[str, Any] | None, set[str]]] = [
+    ("GET", "/api/v1/health", "/api/v1/health", None, EVERYONE),
+    ("GET", "/api/v1/ready", "/api/v1/ready", None, EVERYONE),
+    ("POST", "/api/v1/auth/token", "/api/v1/auth/token",
+     {"username": "siti", "password": DEMO_PASSWORDS["siti"]}, EVERYONE),
+    ("GET", "/api/v1/me", "/api/v1/me", None, USERS_ONLY),
+    ("POST", "/api/v1/channel/inquiry", "/api/v1/channel/inquiry",
+     {"identifier": BUDI_METER}, {"channel"}),
+    ("POST", "/api/v1/channel/purchase", "/api/v1/channel/purchase",
+     {"channel_reference": "M-1", "identifier": BUDI_METER, "nominal": 20_000}, {"channel"}),
+    ("POST", "/api/v1/channel/confirm", "/api/v1/channel/confirm",
+     {"channel_reference": "M-1"}, {"channel"}),
+    ("POST", "/api/v1/channel/advice", "/api/v1/channel/advice",
+     {"channel_reference": "M-1"}, {"channel"}),
+    ("POST", "/api/v1/channel/reprint", "/api/v1/channel/reprint",
+     {"identifier": BUDI_METER}, {"channel"}),
+    ("GET", "/api/v1/me/meters", "/api/v1/me/meters", None, {"customer"}),
+    ("GET", "/api/v1/me/purchases", "/api/v1/me/purchases", None, {"customer"}),
+    ("GET", "/api/v1/operator/customers/{identifier}",
+     f"/api/v1/operator/customers/{BUDI_IDPEL}", None, STAFF),
+    ("GET", "/api/v1/operator/meters/{identifier}",
+     f"/api/v1/operator/meters/{BUDI_METER}", None, STAFF),
+    ("GET", "/api/v1/operator/purchases",
+     f"/api/v1/operator/purchases?identifier={BUDI_METER}", None, STAFF),
+    ("GET", "/api/v1/operator/audit", "/api/v1/operator/audit", None, STAFF),
+    ("POST", "/api/v1/operator/management-tokens", "/api/v1/operator/management-tokens",
+     {"meter_number": BUDI_METER, "kind": "clear_tamper", "reason": "matrix test"}, STAFF),
+    ("POST", "/api/v1/operator/management-tokens", "/api/v1/operator/management-tokens",
+     {"meter_number": LEGACY_METER, "kind": "key_change", "reason": "matrix test",
+      "rollover": True}, {"admin"}),
+]  # fmt: skip
+
+
+def headers_for(api: Api, role: str) -> dict[str, str]:
+    if role == "anonymous":
+        return {}
+    if role == "channel":
+        return api.channel()
+    return api.user(USERS[role])
+
+
+def test_matrix_covers_every_endpoint_of_the_openapi_document(client: TestClient) -> None:
+    document = client.get("/api/v1/openapi.json").json()
+    documented = {
+        (method.upper(), path)
+        for path, operations in document["paths"].items()
+        for method in operations
+        if not path.startswith("/api/v1/support")  # prabayar.support tests its own endpoints
+    }
+    assert documented == {(m, p) for m, p, _, _, _ in ENDPOINTS}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_against_each_endpoint(client: TestClient, api: Api, role: str) -> None:
+    headers = headers_for(api, role)
+    for method, _template, path, body, allowed in ENDPOINTS:
+        response = client.request(method, path, json=body, headers=headers)
+        where = f"{role} {method} {path} {body}"
+        if role in allowed:
+            assert response.status_code not in (401, 403), f"{where}: {response.text}"
+            assert response.status_code < 500, where
+        elif role == "anonymous":
+            assert response.status_code == 401, where
+        else:
+            assert response.status_code == 403, where
+
+
+PAGES: list[tuple[str, set[str]]] = [
+    ("/", {"anonymous"}),  # signed-in users are sent to their home page
+    ("/masuk", EVERYONE - {"channel"}),
+    ("/akun", {"customer"}),
+    ("/beli", {"customer"}),
+    ("/riwayat", {"customer"}),
+    ("/token-gagal", {"customer"}),
+    ("/pengaduan", {"customer"}),
+    (f"/meter/{BUDI_METER}", USERS_ONLY),
+    (f"/meter/{SITI_METER}", STAFF),  # budi may not open siti's meter
+    ("/konsol", STAFF),
+    ("/konsol/audit", STAFF),
+]
+
+
+def page_login(client: TestClient, username: str) -> None:
+    form = client.get("/masuk").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    assert token is not None
+    response = client.post(
+        "/masuk",
+        data={"csrf_token": token.group(1), "username": username, "password": DEMO_PASSWORDS[username]},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+
+
+@pytest.mark.parametrize("role", ["anonymous", "customer", "operator", "admin"])
+def test_each_role_against_each_page(client: TestClient, role: str) -> None:
+    if role != "anonymous":
+        page_login(client, USERS[role])
+    for path, allowed in PAGES:
+        response = client.get(path, follow_redirects=False)
+        if role in allowed:
+            assert response.status_code == 200, f"{role} {path}: {response.status_code}"
+        elif role == "anonymous":
+            assert response.status_code == 303, path
+            assert response.headers["location"].startswith("/masuk?next=")
+        elif path == "/":
+            assert response.status_code == 303
+        else:
+            assert response.status_code in (403, 404), f"{role} {path}: {response.status_code}"
