@@ -67,9 +67,11 @@ def test_a_crash_is_a_500_error_document_without_traceback(
         raise RuntimeError("secret internals")
 
     app.add_api_route("/api/v1/boom", boom)
-    with TestClient(app, base_url=BASE_URL, raise_server_exceptions=False) as client:
-        with caplog.at_level(logging.ERROR, logger="prabayar.web"):
-            response = client.get("/api/v1/boom")
+    with (
+        TestClient(app, base_url=BASE_URL, raise_server_exceptions=False) as client,
+        caplog.at_level(logging.ERROR, logger="prabayar.web"),
+    ):
+        response = client.get("/api/v1/boom")
     body = assert_error(response, 500, "0005", "internal_error")
     assert "secret internals" not in response.text
     assert "Traceback" not in response.text
