@@ -82,3 +82,51 @@ def test_cli_conformance_rejects_non_json(tmp_path: Path) -> None:
     path.write_text("not json")
     result = CliRunner().invoke(app, ["sts", "conformance", str(path)])
     assert result.exit_code == 2
+
+
+def test_other_vector_kinds_from_the_same_schema() -> None:
+    entries = [
+        {
+            "id": "dkga04-flat",
+            "kind": "dkga04",
+            "inputs": {
+                "vending_key_hex": "abababababababab949494949494949401234567",
+                "meter_pan": "600727000000000009",
+                "key_type": 2,
+                "sgc": "123457",
+                "tariff_index": "01",
+                "krn": 1,
+                "base_date_code": "93",
+                "ea_code": "11",
+            },
+            "expected": {"decoder_key_hex": "f94b6ed353c3bfdb113e2d3a7ea3c41d"},
+        },
+        {
+            "id": "decode-ok",
+            "kind": "token_decoding",
+            "encryption": "EA07/STA",
+            "inputs": {"token_20_digits": "23716100501183194197", "decoder_key_hex": "e653341f9d5bf36f"},
+            "expected": {"fields": {"class": 0, "subclass": 0, "tid": 5871715, "amount": "0.1"}},
+        },
+        {
+            "id": "decode-crc",
+            "kind": "token_decoding",
+            "encryption": "EA07/STA",
+            "inputs": {"token_20_digits": "23716100501183194198", "decoder_key_hex": "e653341f9d5bf36f"},
+            "expected": {"error": "CRCError"},
+        },
+        {
+            "id": "crc-c",
+            "kind": "crc16",
+            "inputs": {"value50_hex": "004065f0d4dff6", "variant": "CRC_C"},
+            "expected": {"crc_field_hex": "c645"},
+        },
+    ]
+    results = check_all(entries)
+    assert [r.passed for r in results] == [True, True, True, True], results
+    wrong = copy.deepcopy(entries[1])
+    wrong["expected"]["fields"]["tid"] = 5871716
+    assert not check_entry(wrong).passed
+    wrong_error = copy.deepcopy(entries[2])
+    wrong_error["expected"]["error"] = "UsedError"
+    assert not check_entry(wrong_error).passed

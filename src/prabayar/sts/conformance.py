@@ -29,6 +29,7 @@ from prabayar.sts.keys import (
     VendingKey,
     check_key_expiry,
     derive_decoder_key,
+    kdf_input,
 )
 from prabayar.sts.tid import BaseDate, tid_from_datetime
 from prabayar.sts.tokens import (
@@ -229,19 +230,24 @@ def _derivation_key(deriv: Entry, algorithm: EncryptionAlgorithm) -> DecoderKey 
             return DecoderKey(bytes(a ^ b ^ c for a, b, c in zip(e, x, vudk, strict=True)), algorithm)
         return None
     if name == "DKGA04":
-        vk = VendingKey(bytes.fromhex(str(deriv["vending_key_hex"])))
-        parsed = deriv.get("kdf_input_parsed")
+        vk = VendingKey(bytes.fromhex(str(_get(deriv, "vending_key_hex", "vk_hex", "vending_key"))))
+        parsed = deriv.get("kdf_input_parsed") or (deriv if deriv.get("sgc") and deriv.get("meter_pan") else None)
         if parsed:
+            ea = _get(parsed, "ea_code", "encryption", "ea")
             params = KeyParameters(
                 key_type=KeyType(int(parsed["key_type"])),
                 sgc=str(parsed["sgc"]),
                 tariff_index=str(parsed["tariff_index"]),
                 krn=int(parsed["krn"]),
-                algorithm=EncryptionAlgorithm.parse(str(parsed["ea_code"])),
-                base_date=BaseDate.from_code(str(parsed["base_date_code"])),
+                algorithm=EncryptionAlgorithm.parse(str(ea)) if ea else algorithm,
+                base_date=BaseDate.from_code(str(_get(parsed, "base_date_code", "base_date") or "93")),
                 dkga=Dkga.DKGA04,
             )
             key = derive_decoder_key(vk, str(parsed["meter_pan"]), params)
+            if deriv.get("kdf_input_hex") and kdf_input(str(parsed["meter_pan"]), params).hex() != str(
+                deriv["kdf_input_hex"]
+            ).lower().replace(" ", ""):
+                raise AssertionError("KDF input built from the parsed fields differs from kdf_input_hex")
         elif deriv.get("kdf_input_hex"):
             digest = hmac.new(vk.reveal(), bytes.fromhex(str(deriv["kdf_input_hex"])), hashlib.sha256).digest()
             key = DecoderKey(digest[: algorithm.key_bytes], algorithm)
@@ -335,7 +341,8 @@ def _check_misty1(entry: Entry) -> None:
 def _check_crc(entry: Entry) -> None:
     inputs: Entry = entry["inputs"]
     value = _hex(_get(inputs, "value50_hex", "bytes_hex_7"))
-    currency = bool(inputs.get("currency") or inputs.get("crc_c"))
+    variant = " ".join(str(v) for v in (inputs.get("variant"), inputs.get("crc_variant"))).upper()
+    currency = bool(inputs.get("currency") or inputs.get("crc_c")) or "CRC_C" in variant
     got = crc.field(value, currency=currency)
     _compare("CRC field", got, entry["expected"]["crc_field_hex"])
 
@@ -397,7 +404,55 @@ def _check_pos_rule(entry: Entry) -> None:
         raise AssertionError(f"issued a token at TID {tid} past KEN {inputs['ken']}")
 
 
+def _check_decoding(entry: Entry) -> None:
+    """A decode-only entry: digits and key in, fields (or an error type name) expected."""
+    inputs: Entry = entry.get("inputs") or entry
+    expected: Entry = entry.get("expected") or {}
+    digits = _get(inputs, "token_20_digits", "token", "digits")
+    if digits is None:
+        raise VectorUnreadable("no token digits to decode")
+    algorithm = _algorithm(entry) or _algorithm(inputs)
+    key_hex = _get(inputs, "decoder_key_hex", "key_hex") or entry.get("decoder_key_hex")
+    key = None
+    if key_hex:
+        key = DecoderKey(bytes.fromhex(str(key_hex)), algorithm or EncryptionAlgorithm.STA)
+        if algorithm is None and len(str(key_hex)) == 32:
+            key = DecoderKey(bytes.fromhex(str(key_hex)), EncryptionAlgorithm.MISTY1)
+    wanted_error = _get(expected, "error", "result_error")
+    try:
+        token = decode_trace(str(digits), key).token
+    except StsError as exc:
+        if wanted_error and _error_matches(str(wanted_error), exc):
+            return
+        raise AssertionError(f"decoding raised {type(exc).__name__}: {exc}") from None
+    if wanted_error:
+        raise AssertionError(f"decoded {token!r}, expected error {wanted_error}")
+    fields: Entry = expected.get("fields") or expected
+    for name, want in fields.items():
+        if name in ("token_class", "class"):
+            got: Any = token.token_class
+        elif name == "subclass":
+            got = token.subclass
+        elif hasattr(token, name):
+            got = getattr(token, name)
+        else:
+            continue
+        if str(got) != str(want) and not (isinstance(got, Decimal) and got == Decimal(str(want))):
+            raise AssertionError(f"{name} decoded as {got}, expected {want}")
+
+
+def _error_matches(wanted: str, exc: StsError) -> bool:
+    names = {type(exc).__name__.lower(), *(c.__name__.lower() for c in type(exc).__mro__)}
+    key = wanted.lower().replace(" ", "").replace("_", "")
+    aliases = {"crcerror": "tokencrcerror", "formaterror": "invalidformat", "lengtherror": "invalidlength"}
+    key = aliases.get(key, key)
+    return any(key in n or n in key for n in names if n not in ("exception", "baseexception", "object"))
+
+
 CHECKS: dict[str, Callable[[Entry], None]] = {
+    "token_decoding": _check_decoding,
+    "token_decode": _check_decoding,
+    "decode": _check_decoding,
     "token_generation": _check_token,
     "sta_block_sample_tables": lambda e: _check_sta(e, sample=True),
     "sta_block_real_tables": lambda e: _check_sta(e, sample=False),
