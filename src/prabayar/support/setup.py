@@ -1,0 +1,40 @@
+"""Build support from the settings, the way the CLI and the web app need it."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from datetime import datetime
+
+from prabayar.config import Settings, get_settings
+from prabayar.support.engine import DiagnosisEngine
+from prabayar.support.meter_state import MeterStateReader
+from prabayar.support.ticket_service import TicketService
+from prabayar.support.vending_sources import VendingSources
+from prabayar.vending import VendingService
+from prabayar.vending.setup import master_key_for
+
+
+def meter_state_reader(settings: Settings) -> MeterStateReader:
+    """Emulated meters' state files, sealed under a key derived from the master key."""
+    master = base64.b64decode(master_key_for(settings).to_base64())
+    return MeterStateReader.for_master_key(settings.data_dir, master)
+
+
+def diagnosis_engine(
+    service: VendingService,
+    settings: Settings | None = None,
+    *,
+    actor: str = "support",
+    clock: Callable[[], datetime] | None = None,
+) -> DiagnosisEngine:
+    """The engine over vending's ledger and keys plus any emulated meter's state."""
+    settings = settings or get_settings()
+    sources = VendingSources(service, meter_state_reader(settings), actor=actor)
+    if clock is None:
+        return DiagnosisEngine(sources)
+    return DiagnosisEngine(sources, clock=clock)
+
+
+def ticket_service(service: VendingService) -> TicketService:
+    return TicketService(service)
