@@ -6,6 +6,7 @@ import typer
 
 from prabayar.cli import serve as serve_cli
 from prabayar.cli import sts as sts_cli
+from prabayar.cli import support as support_cli
 from prabayar.cli import vending as vending_cli
 
 app = typer.Typer(no_args_is_help=True, help="prabayar: prepaid electricity on STS (IEC 62055-41).")
@@ -15,6 +16,8 @@ app.add_typer(vending_cli.seed_app, name="seed", help="Load data (prabayar seed 
 app.add_typer(vending_cli.vend_app, name="vend", help="Sell tokens: inquiry, buy, advice, reprint.")
 app.add_typer(vending_cli.ops_app, name="ops", help="Operator: management tokens, audit log.")
 app.command("serve")(serve_cli.serve)
+app.command("diagnose")(support_cli.diagnose)
+app.add_typer(support_cli.ticket_app, name="ticket", help="Complaint tickets: open, assign, visit, close.")
 
 
 def main() -> None:
