@@ -31,6 +31,9 @@ def create_engine_for(url: str, *, schema: str | None = None, **kwargs: Any) -> 
         kwargs.setdefault("connect_args", {})
         kwargs["connect_args"].setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
         kwargs["connect_args"].setdefault("check_same_thread", False)
+        # Waiting writers each hold a connection; never let the pool itself become the lock.
+        kwargs.setdefault("pool_size", 8)
+        kwargs.setdefault("max_overflow", -1)
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine, in_memory=parsed.database in (None, "", ":memory:"))
         return engine

@@ -53,6 +53,7 @@ from prabayar.vending.errors import (
     UnknownCustomer,
     UnknownMeter,
     UnknownReference,
+    VendingError,
 )
 from prabayar.vending.keystore import KeyStore
 from prabayar.vending.models import (
@@ -384,6 +385,18 @@ class VendingService:
         meter.last_tid = tid
         return tid
 
+    def _prepare_key(self, identifier: str) -> tuple[KeyParameters, DecoderKey] | None:
+        """Derive the meter's key before claiming it, so the claim is short and needs no
+        second connection; used only if the parameters are unchanged under the claim."""
+        try:
+            with reading_session(self.engine) as session:
+                meter = self._find_meter(session, identifier)
+                params, number = _params_of(meter), meter.meter_number
+            pan = sts.meter_pan.from_meter_number(number)
+            return params, self.key_store.decoder_key(pan, params)
+        except VendingError:
+            return None  # the same error is raised again, in order, under the claim
+
     def _decoder_key(self, meter: Meter) -> DecoderKey:
         pan = sts.meter_pan.from_meter_number(meter.meter_number)
         return self.key_store.decoder_key(pan, _params_of(meter))
@@ -447,6 +460,7 @@ class VendingService:
                 f"a channel reference has 1 to {MAX_CHANNEL_REFERENCE} characters",
             )
         now = self.now()
+        prepared = self._prepare_key(identifier)
         try:
             with claiming_session(self.engine) as session:
                 ch = self._channel(session, channel)
@@ -460,7 +474,7 @@ class VendingService:
                 if existing is not None:
                     return self._replay(existing, channel, identifier, nominal)
                 self._check_sellable(meter)
-                return self._sell(session, ch, meter, reference, nominal, now)
+                return self._sell(session, ch, meter, reference, nominal, now, prepared)
         except IntegrityError:
             # Lost the race on (channel, reference) against a request for another meter.
             with reading_session(self.engine) as session:
@@ -482,12 +496,15 @@ class VendingService:
         reference: str,
         nominal: int,
         now: datetime,
+        prepared: tuple[KeyParameters, DecoderKey] | None = None,
     ) -> PurchaseResult:
         customer = meter.customer
         price = self._quote(session, channel, meter, nominal, now)
         tid = self._next_tid(meter, now)
         credit = ElectricityCredit(tid=tid, amount=price.kwh, rnd=secrets.randbelow(16))
-        token = sts.encode(credit, self._decoder_key(meter))
+        params = _params_of(meter)
+        key = prepared[1] if prepared and prepared[0] == params else self._decoder_key(meter)
+        token = sts.encode(credit, key)
         purchase = Purchase(
             reference_number=new_reference_number(customer.unit.code, now),
             channel_id=channel.id,
