@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -115,3 +116,69 @@ def mistype(digits: str, position: int, new: str | None = None) -> str:
 
 
 __all__ = ["BUDI", "OPERATOR", "SITI", "START", "Decimal", "World", "mistype"]
+
+
+# --- the web app over a seeded data dir (for support's API routes and pages) ---------------
+
+BASE_URL = "https://testserver"
+PASSWORDS = {"budi": "budi-prabayar", "siti": "siti-prabayar", "operator": "operator-prabayar"}
+
+
+@pytest.fixture(scope="session")
+def web_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import secrets
+
+    from prabayar.config import Settings
+    from prabayar.vending import open_service
+
+    data_dir = tmp_path_factory.mktemp("support-web")
+    settings = Settings(data_dir=data_dir)
+    upgrade(settings.resolved_database_url())
+    vending = open_service(settings)
+    seed_demo(vending)
+    vending.engine.dispose()
+    (data_dir / "session.secret").write_text(secrets.token_urlsafe(48))
+    return data_dir
+
+
+@pytest.fixture
+def web(web_template: Path, tmp_path: Path) -> Iterator[Any]:
+    from fastapi.testclient import TestClient
+
+    from prabayar.config import Settings
+    from prabayar.web import create_app
+    from prabayar.web.services import Services
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(web_template, data_dir)
+    settings = Settings(data_dir=data_dir, host="0.0.0.0")
+    services = Services.from_settings(settings)
+    app = create_app(settings, services=services)
+    with TestClient(app, base_url=BASE_URL, raise_server_exceptions=False) as client:
+        client.settings = settings  # type: ignore[attr-defined]
+        yield client
+    services.vending.engine.dispose()
+
+
+_BEARERS: dict[str, str] = {}
+
+
+def bearer(client: Any, user: str) -> dict[str, str]:
+    if user not in _BEARERS:
+        r = client.post("/api/v1/auth/token", json={"username": user, "password": PASSWORDS[user]})
+        assert r.status_code == 200, r.text
+        _BEARERS[user] = r.json()["access_token"]
+    return {"Authorization": f"Bearer {_BEARERS[user]}"}
+
+
+def channel_buy(client: Any, reference: str, identifier: str, nominal: int = 50_000) -> str:
+    from prabayar.vending.demo import DEMO_CHANNEL_KEYS
+
+    r = client.post(
+        "/api/v1/channel/purchase",
+        json={"channel_reference": reference, "identifier": identifier, "nominal": nominal},
+        headers={"X-Api-Key": DEMO_CHANNEL_KEYS["BANKDEMO"]},
+    )
+    assert r.status_code == 200, r.text
+    token: str = r.json()["token"].replace(" ", "")
+    return token
