@@ -14,6 +14,7 @@ from prabayar.web.api import channel as api_channel
 from prabayar.web.api import health as api_health
 from prabayar.web.api import me as api_me
 from prabayar.web.api import operator as api_operator
+from prabayar.web.api import support as api_support
 from prabayar.web.pages import auth as page_auth
 from prabayar.web.pages import customer as page_customer
 from prabayar.web.pages import meter as page_meter
@@ -25,7 +26,7 @@ API_ROUTERS: list[APIRouter] = [
     api_channel.router,
     api_me.router,
     api_operator.router,
-    # prabayar.support adds its API router here.
+    api_support.router,
 ]
 
 PAGE_ROUTERS: list[APIRouter] = [
