@@ -1,0 +1,141 @@
+"""Browser tests: Playwright drives Debian's chromium against a real uvicorn server.
+
+Log in, buy a token, key it into the virtual meter and see BENAR and the credit rise; key in a
+token with one wrong digit and see GAGAL. Skipped (with the reason) only when no chromium is
+installed; CI installs it (``.ci/run``, ``make browser``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from prabayar.web.devserver import running_server
+
+from .conftest import BUDI_METER, DEMO_PASSWORDS
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str | None:
+    for candidate in (os.environ.get("PRABAYAR_BROWSER"), "/usr/bin/chromium",
+                      shutil.which("chromium")):  # fmt: skip
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_server(tmp_path_factory.mktemp("browser-data")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    executable = chromium_path()
+    if executable is None:
+        pytest.skip("no chromium found (install Debian's chromium: make browser)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def credit_of(page: Any) -> Decimal:
+    text = page.get_by_test_id("credit").inner_text()  # "33,8 kWh"
+    number = re.sub(r"[^0-9,]", "", text).replace(",", ".")
+    return Decimal(number or "0")
+
+
+def log_in(page: Any, base_url: str, username: str) -> None:
+    page.goto(f"{base_url}/masuk")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORDS[username])
+    page.click("button[type=submit]")
+
+
+def buy_token(page: Any, base_url: str, nominal: str = "50000") -> str:
+    page.goto(f"{base_url}/beli?meter={BUDI_METER}")
+    page.check(f"input[name=nominal][value='{nominal}']")
+    page.click("form[action='/beli/rincian'] button[type=submit]")
+    page.wait_for_url(re.compile(r".*/beli/rincian$"))
+    page.click("form[action='/beli/bayar'] button[type=submit]")
+    page.wait_for_url(re.compile(r".*/struk/.*"))
+    return str(page.get_by_test_id("token").inner_text()).replace(" ", "")
+
+
+def key_in_by_keypad(page: Any, digits: str) -> None:
+    page.click(".keypad button[data-key=clear]")
+    for digit in digits:
+        page.click(f".keypad button[data-key='{digit}']")
+    page.click(".keypad button.enter")
+    page.wait_for_load_state()
+
+
+def test_buy_then_enter_on_the_virtual_meter(page: Any, base_url: str) -> None:
+    log_in(page, base_url, "budi")
+    page.wait_for_url(re.compile(r".*/akun$"))
+    assert BUDI_METER in page.content()
+    token = buy_token(page, base_url)
+    assert len(token) == 20
+    page.click("text=Masukkan di meter virtual")
+    page.wait_for_url(re.compile(rf".*/meter/{BUDI_METER}$"))
+    before = credit_of(page)
+
+    key_in_by_keypad(page, token)
+    assert page.get_by_test_id("lcd-main").inner_text() == "BENAR"
+    after = credit_of(page)
+    assert after > before
+
+    wrong = token[:-1] + str((int(token[-1]) + 1) % 10)
+    page.fill("#keys", wrong)
+    page.click(".keypad button.enter")
+    page.wait_for_load_state()
+    assert page.get_by_test_id("lcd-main").inner_text() == "GAGAL"
+    assert credit_of(page) == after
+
+
+def test_keypad_groups_digits_as_typed(page: Any, base_url: str) -> None:
+    log_in(page, base_url, "budi")
+    page.goto(f"{base_url}/meter/{BUDI_METER}")
+    for digit in "123456789":
+        page.click(f".keypad button[data-key='{digit}']")
+    assert page.input_value("#keys") == "1234 5678 9"
+
+
+def test_operator_console_in_english(page: Any, base_url: str) -> None:
+    log_in(page, base_url, "operator")
+    page.wait_for_url(re.compile(r".*/konsol$"))
+    page.click("text=English")
+    page.fill("input[name=q]", BUDI_METER)
+    page.click("button:has-text('Search')")
+    assert "BUDI SANTOSA WIJAYA" in page.content()
+    assert "Management tokens" in page.content()
