@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from prabayar.cli import meter as meter_cli
 from prabayar.cli import serve as serve_cli
 from prabayar.cli import sts as sts_cli
 from prabayar.cli import support as support_cli
@@ -11,6 +12,7 @@ from prabayar.cli import vending as vending_cli
 
 app = typer.Typer(no_args_is_help=True, help="prabayar: prepaid electricity on STS (IEC 62055-41).")
 app.add_typer(sts_cli.app, name="sts", help="Token engine: keys, encode, decode, conformance.")
+app.add_typer(meter_cli.app, name="meter", help="Emulated prepaid meter: new, enter, code, run, tamper, show, tui.")
 app.add_typer(vending_cli.db_app, name="db", help="Database: migrations.")
 app.add_typer(vending_cli.seed_app, name="seed", help="Load data (prabayar seed --demo).")
 app.add_typer(vending_cli.vend_app, name="vend", help="Sell tokens: inquiry, buy, advice, reprint.")
