@@ -27,8 +27,12 @@ def login(client: TestClient, username: str, password: str | None = None, next: 
     token = csrf(client.get("/masuk").text)
     response = client.post(
         "/masuk",
-        data={"csrf_token": token, "username": username,
-              "password": password or DEMO_PASSWORDS[username], "next": next},
+        data={
+            "csrf_token": token,
+            "username": username,
+            "password": password or DEMO_PASSWORDS[username],
+            "next": next,
+        },
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text
@@ -38,16 +42,13 @@ def login(client: TestClient, username: str, password: str | None = None, next: 
 def buy(client: TestClient, meter: str = BUDI_METER, nominal: int = 50_000) -> tuple[str, str]:
     """The whole buy flow; returns (receipt page HTML, the 20 token digits)."""
     token = csrf(client.get("/beli").text)
-    breakdown = client.post(
-        "/beli/rincian", data={"csrf_token": token, "meter_number": meter, "nominal": nominal}
-    )
+    breakdown = client.post("/beli/rincian", data={"csrf_token": token, "meter_number": meter, "nominal": nominal})
     assert breakdown.status_code == 200, breakdown.text
     reference = re.search(r'name="reference" value="([^"]+)"', breakdown.text)
     assert reference is not None
     paid = client.post(
         "/beli/bayar",
-        data={"csrf_token": token, "meter_number": meter, "nominal": nominal,
-              "reference": reference.group(1)},
+        data={"csrf_token": token, "meter_number": meter, "nominal": nominal, "reference": reference.group(1)},
         follow_redirects=False,
     )
     assert paid.status_code == 303 and paid.headers["location"].startswith("/struk/")
@@ -84,8 +85,7 @@ def test_session_cookie_is_secure_httponly_and_lax(client: TestClient) -> None:
     client.get("/masuk")
     response = client.post(
         "/masuk",
-        data={"csrf_token": csrf(client.get("/masuk").text), "username": "budi",
-              "password": DEMO_PASSWORDS["budi"]},
+        data={"csrf_token": csrf(client.get("/masuk").text), "username": "budi", "password": DEMO_PASSWORDS["budi"]},
         follow_redirects=False,
     )
     cookie = response.headers["set-cookie"].lower()
@@ -94,9 +94,7 @@ def test_session_cookie_is_secure_httponly_and_lax(client: TestClient) -> None:
 
 def test_wrong_password_shows_the_form_again(client: TestClient) -> None:
     token = csrf(client.get("/masuk").text)
-    response = client.post(
-        "/masuk", data={"csrf_token": token, "username": "budi", "password": "nope"}
-    )
+    response = client.post("/masuk", data={"csrf_token": token, "username": "budi", "password": "nope"})
     assert response.status_code == 401
     assert "Nama pengguna atau kata sandi salah." in response.text
     assert client.get("/akun", follow_redirects=False).status_code == 303
@@ -107,9 +105,7 @@ def test_forms_without_the_csrf_token_are_refused(client: TestClient) -> None:
     assert response.status_code == 403
     assert "kedaluwarsa" in response.text
     login(client, "budi")
-    forged = client.post(
-        "/beli/rincian", data={"csrf_token": "forged", "meter_number": BUDI_METER, "nominal": 50_000}
-    )
+    forged = client.post("/beli/rincian", data={"csrf_token": "forged", "meter_number": BUDI_METER, "nominal": 50_000})
     assert forged.status_code == 403
 
 
@@ -163,8 +159,7 @@ def test_paying_twice_from_one_confirmation_buys_once(client: TestClient) -> Non
     ).text
     reference = re.search(r'name="reference" value="([^"]+)"', breakdown)
     assert reference is not None
-    form = {"csrf_token": token, "meter_number": BUDI_METER, "nominal": 20_000,
-            "reference": reference.group(1)}
+    form = {"csrf_token": token, "meter_number": BUDI_METER, "nominal": 20_000, "reference": reference.group(1)}
     first = client.post("/beli/bayar", data=form, follow_redirects=False)
     second = client.post("/beli/bayar", data=form, follow_redirects=False)
     assert first.headers["location"] == second.headers["location"]
@@ -173,9 +168,7 @@ def test_paying_twice_from_one_confirmation_buys_once(client: TestClient) -> Non
 def test_buy_errors_are_shown_on_the_form(client: TestClient) -> None:
     login(client, "budi")
     token = csrf(client.get("/beli").text)
-    response = client.post(
-        "/beli/rincian", data={"csrf_token": token, "meter_number": BUDI_METER, "nominal": 30_000}
-    )
+    response = client.post("/beli/rincian", data={"csrf_token": token, "meter_number": BUDI_METER, "nominal": 30_000})
     assert response.status_code == 422
     assert "NOMINAL PEMBELIAN TIDAK TERDAFTAR" in response.text and "0013" in response.text
 
@@ -184,9 +177,7 @@ def test_a_customer_cannot_buy_for_or_see_someone_elses_meter(client: TestClient
     sold = api.buy("P-1", identifier=SITI_METER)
     login(client, "budi")
     token = csrf(client.get("/beli").text)
-    response = client.post(
-        "/beli/rincian", data={"csrf_token": token, "meter_number": SITI_METER, "nominal": 50_000}
-    )
+    response = client.post("/beli/rincian", data={"csrf_token": token, "meter_number": SITI_METER, "nominal": 50_000})
     assert response.status_code == 404
     assert client.get(f"/struk/{sold['reference_number']}").status_code == 404
     assert client.get(f"/meter/{SITI_METER}").status_code == 404
@@ -213,9 +204,7 @@ def test_virtual_meter_accepts_the_token_and_rejects_a_wrong_digit(client: TestC
     assert lcd(replay.text)[2] == credit
 
 
-def test_virtual_meter_state_is_kept_server_side(
-    client: TestClient, settings: Settings, services: Services
-) -> None:
+def test_virtual_meter_state_is_kept_server_side(client: TestClient, settings: Settings, services: Services) -> None:
     login(client, "budi")
     _, digits = buy(client)
     token = csrf(client.get(f"/meter/{BUDI_METER}").text)
@@ -256,22 +245,30 @@ def test_complaint_is_filed_and_listed(client: TestClient) -> None:
     token = csrf(client.get("/pengaduan").text)
     invalid = client.post(
         "/pengaduan",
-        data={"csrf_token": token, "meter_number": BUDI_METER, "category": "typo",
-              "description": "short"},
+        data={"csrf_token": token, "meter_number": BUDI_METER, "category": "typo", "description": "short"},
     )
     assert invalid.status_code == 422
     filed = client.post(
         "/pengaduan",
-        data={"csrf_token": token, "meter_number": BUDI_METER, "category": "typo",
-              "description": "Token saya ditolak dengan GAGAL dua kali.", "contact": "0812"},
+        data={
+            "csrf_token": token,
+            "meter_number": BUDI_METER,
+            "category": "typo",
+            "description": "Token saya ditolak dengan GAGAL dua kali.",
+            "contact": "0812",
+        },
     )
     assert filed.status_code == 200
     assert "Nomor tiket: PGD-" in filed.text
     assert re.search(r"<td>PGD-\d{8}-\d{6}</td>", filed.text)
     other = client.post(
         "/pengaduan",
-        data={"csrf_token": token, "meter_number": SITI_METER, "category": "typo",
-              "description": "Not my meter but trying anyway."},
+        data={
+            "csrf_token": token,
+            "meter_number": SITI_METER,
+            "category": "typo",
+            "description": "Not my meter but trying anyway.",
+        },
     )
     assert other.status_code == 404
 
@@ -292,21 +289,18 @@ def test_operator_issues_a_management_token_with_a_reason(client: TestClient) ->
     token = csrf(client.get(f"/konsol?q={BUDI_METER}").text)
     issued = client.post(
         "/konsol/token-manajemen",
-        data={"csrf_token": token, "meter_number": BUDI_METER, "kind": "clear_tamper",
-              "reason": "inspeksi selesai"},
+        data={"csrf_token": token, "meter_number": BUDI_METER, "kind": "clear_tamper", "reason": "inspeksi selesai"},
     )
     assert issued.status_code == 200
     assert 'data-testid="issued"' in issued.text
     missing = client.post(
         "/konsol/token-manajemen",
-        data={"csrf_token": token, "meter_number": BUDI_METER, "kind": "clear_tamper",
-              "reason": " "},
+        data={"csrf_token": token, "meter_number": BUDI_METER, "kind": "clear_tamper", "reason": " "},
     )
     assert missing.status_code == 422 and "ALASAN WAJIB DIISI" in missing.text
     kct = client.post(
         "/konsol/token-manajemen",
-        data={"csrf_token": token, "meter_number": BUDI_METER, "kind": "key_change",
-              "reason": "rollover"},
+        data={"csrf_token": token, "meter_number": BUDI_METER, "kind": "key_change", "reason": "rollover"},
     )
     assert kct.status_code == 403
     audit = client.get(f"/konsol/audit?meter={BUDI_METER}").text

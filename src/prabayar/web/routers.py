@@ -19,6 +19,7 @@ from prabayar.web.pages import auth as page_auth
 from prabayar.web.pages import customer as page_customer
 from prabayar.web.pages import meter as page_meter
 from prabayar.web.pages import operator as page_operator
+from prabayar.web.pages import support as page_support
 
 API_ROUTERS: list[APIRouter] = [
     api_health.router,
@@ -31,8 +32,8 @@ API_ROUTERS: list[APIRouter] = [
 
 PAGE_ROUTERS: list[APIRouter] = [
     page_auth.router,
+    page_support.router,  # before page_customer: GET /token-gagal gets the diagnosis form
     page_customer.router,
     page_meter.router,
     page_operator.router,
-    # prabayar.support adds its page router here.
 ]

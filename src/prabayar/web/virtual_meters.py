@@ -113,8 +113,7 @@ class VirtualMeters:
             lines = last["en"] if lang == "en" else last["id"]
             main, sub = lines[0], " ".join(lines[1:])
         else:
-            main, sub = "", " ".join(idle[1:])
-            main = f"{idle[0]} kWh"
+            main, sub = idle[0], " ".join(idle[1:])
         tamper = None
         if status.tamper is not None:
             tamper = status.tamper.label_en if lang == "en" else status.tamper.label_id

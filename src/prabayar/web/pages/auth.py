@@ -86,7 +86,5 @@ def logout(request: Request, _: Csrf) -> Response:
 def switch_language(request: Request, lang: str, next: str | None = None) -> Response:
     response = RedirectResponse(safe_next(next) or "/", status_code=303)
     if lang in LANGUAGES:
-        response.set_cookie(
-            LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True, secure=True
-        )
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True, secure=True)
     return response
