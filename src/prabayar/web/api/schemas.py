@@ -29,6 +29,11 @@ ChannelReference = Annotated[
 Nominal = Annotated[int, Field(gt=0, le=1_000_000_000, description="token nominal in rupiah")]
 
 
+def kwh2(value: Decimal) -> Decimal:
+    """kWh always with two decimals (as PLN's H2H messages carry it), whatever the source scale."""
+    return Decimal(value).quantize(Decimal("0.01"))
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -105,7 +110,7 @@ class PriceOut(BaseModel):
             pbjt=price.pbjt,
             angsuran=price.angsuran,
             stroom=price.stroom,
-            kwh=price.kwh,
+            kwh=kwh2(price.kwh),
             tariff_rp_per_kwh=Decimal(str(price.tariff_rp_per_kwh)),
             pbjt_rate=Decimal(str(price.pbjt_rate)),
         )
@@ -189,8 +194,8 @@ class InquiryOut(BaseModel):
             tariff=inquiry.tariff_code,
             power_va=inquiry.va,
             unit=inquiry.unit_name,
-            monthly_cap_kwh=inquiry.monthly_cap_kwh,
-            kwh_this_month=inquiry.kwh_this_month,
+            monthly_cap_kwh=kwh2(inquiry.monthly_cap_kwh),
+            kwh_this_month=kwh2(inquiry.kwh_this_month),
             debt_remaining=inquiry.debt_remaining,
             unsold_tokens=[PurchaseOut.of(p) for p in unsold],
             price=PriceOut.of(price) if price is not None else None,

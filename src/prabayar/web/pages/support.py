@@ -24,7 +24,7 @@ from prabayar.web.api.support import (
 from prabayar.web.deps import LimiterDep, LimitsDep, ServicesDep
 from prabayar.web.errors import InvalidRequest, WebError
 from prabayar.web.i18n import language_of, pick
-from prabayar.web.pages.guards import Csrf, PageOperator, PageUser
+from prabayar.web.pages.guards import Csrf, PageCustomer, PageOperator, PageUser
 from prabayar.web.pages.rendering import flash, render
 from prabayar.web.security import Principal
 from prabayar.web.services import Services
@@ -48,7 +48,7 @@ def _check_page(request: Request, services: Services, user: Principal,
 
 
 @router.get("/token-gagal")
-def token_check_form(request: Request, user: PageUser, services: ServicesDep) -> Response:
+def token_check_form(request: Request, user: PageCustomer, services: ServicesDep) -> Response:
     return _check_page(request, services, user)
 
 
@@ -56,7 +56,7 @@ def token_check_form(request: Request, user: PageUser, services: ServicesDep) ->
 def token_check(
     request: Request,
     _: Csrf,
-    user: PageUser,
+    user: PageCustomer,
     services: ServicesDep,
     limiter: LimiterDep,
     limits: LimitsDep,
@@ -82,7 +82,7 @@ def token_check(
 def complain_from_diagnosis(
     request: Request,
     _: Csrf,
-    user: PageUser,
+    user: PageCustomer,
     services: ServicesDep,
     meter_number: MeterField = "",
     token: TokenField = "",
