@@ -24,8 +24,16 @@ from prabayar.vending import (
 from prabayar.vending.demo import seed_demo
 from prabayar.vending.receipt import group_thousands, group_token, kwh_text, rupiah, tarif_daya
 
-console = Console()
-err_console = Console(stderr=True)
+
+def _out() -> Console:
+    """A console sized for the terminal (or COLUMNS) at the time of the command."""
+    return Console()
+
+
+def _err() -> Console:
+    return Console(stderr=True)
+
+
 T = TypeVar("T")
 
 db_app = typer.Typer(no_args_is_help=True, help="Database: migrations.")
@@ -40,13 +48,13 @@ def _failures() -> Iterator[None]:
     try:
         yield
     except VendingError as exc:
-        err_console.print(f"[red]{exc.code}[/red] {exc.message_en}\n      {exc.message_id}")
+        _err().print(f"[red]{exc.code}[/red] {exc.message_en}\n      {exc.message_id}", soft_wrap=True)
         raise typer.Exit(1) from None
     except KeyStoreError as exc:
-        err_console.print(f"[red]key store:[/red] {exc}")
+        _err().print(f"[red]key store:[/red] {exc}")
         raise typer.Exit(1) from None
     except (OperationalError, ProgrammingError) as exc:
-        err_console.print(f"[red]database error:[/red] {exc.orig}\nIs the database migrated? Run: prabayar db upgrade")
+        _err().print(f"[red]database error:[/red] {exc.orig}\nIs the database migrated? Run: prabayar db upgrade")
         raise typer.Exit(1) from None
 
 
@@ -66,7 +74,7 @@ def db_upgrade(
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     with _failures():
         upgrade(target)
-    console.print("database is up to date")
+    _out().print("database is up to date")
 
 
 @seed_app.callback()
@@ -75,30 +83,30 @@ def seed(
 ) -> None:
     """Load the demo data (units, tariffs, customers, meters, channels, logins, keys)."""
     if not demo:
-        err_console.print("nothing to seed: pass --demo")
+        _err().print("nothing to seed: pass --demo")
         raise typer.Exit(2)
     data = _run(seed_demo)
     if not data.created:
-        console.print("demo data already present; nothing changed")
+        _out().print("demo data already present; nothing changed")
         return
     table = Table(title="demo customers")
     for column in ("meter", "IDPEL", "name", "tariff/daya", "note"):
         table.add_column(column)
     for c in data.customers:
         table.add_row(c.meter_number, c.idpel, c.name, f"{c.tariff} {c.va} VA", c.note)
-    console.print(table)
+    _out().print(table)
     logins = Table(title="demo logins (web)")
     for column in ("user", "password", "role", "IDPEL"):
         logins.add_column(column)
     for user, password, role, idpel in data.users:
         logins.add_row(user, password, role, idpel or "")
-    console.print(logins)
+    _out().print(logins)
     keys = Table(title="demo channel API keys")
     keys.add_column("channel")
     keys.add_column("API key")
     for code, key in data.channel_keys:
         keys.add_row(code, key)
-    console.print(keys)
+    _out().print(keys)
 
 
 ChannelOpt = Annotated[str, typer.Option("--channel", "-c", help="sales channel code")]
@@ -106,8 +114,8 @@ ChannelOpt = Annotated[str, typer.Option("--channel", "-c", help="sales channel 
 
 def _print_purchase(result: PurchaseResult) -> None:
     if result.replayed:
-        console.print("[yellow]same channel reference: the earlier purchase is returned[/yellow]")
-    console.print(result.receipt)
+        _out().print("[yellow]same channel reference: the earlier purchase is returned[/yellow]")
+    _out().print(result.receipt)
 
 
 @vend_app.command("inquiry")
@@ -128,7 +136,7 @@ def vend_inquiry(identifier: Annotated[str, typer.Argument(help="meter number or
     ]
     for label, value in rows:
         table.add_row(label, value)
-    console.print(table)
+    _out().print(table)
 
 
 @vend_app.command("quote")
@@ -149,7 +157,7 @@ def vend_quote(
         ("RP STROOM/TOKEN", rupiah(p.stroom)),
         ("JML KWH", kwh_text(p.kwh)),
     ):
-        console.print(f"{label:<16}: {value}")
+        _out().print(f"{label:<16}: {value}")
 
 
 @vend_app.command("buy")
@@ -169,7 +177,7 @@ def vend_buy(
         return result
 
     _run(buy)
-    console.print(f"channel reference: {reference}")
+    _out().print(f"channel reference: {reference}")
 
 
 @vend_app.command("advice")
@@ -189,11 +197,11 @@ def vend_reprint(
     """Riwayat: the last tokens with their receipts, newest first."""
     results = _run(lambda s: s.reprint(identifier, limit))
     if not results:
-        console.print("no purchases yet")
+        _out().print("no purchases yet")
     for result in results:
         when = result.created_at.strftime("%Y-%m-%d %H:%M UTC")
-        console.print(f"[bold]{when}[/bold] via {result.channel} ref {result.channel_reference}")
-        console.print(result.receipt)
+        _out().print(f"[bold]{when}[/bold] via {result.channel} ref {result.channel_reference}")
+        _out().print(result.receipt)
 
 
 @vend_app.command("unsold")
@@ -201,9 +209,9 @@ def vend_unsold(identifier: Annotated[str, typer.Argument(help="meter number or 
     """Tokens paid for but never delivered to the channel."""
     results = _run(lambda s: s.unsold_tokens(identifier))
     if not results:
-        console.print("no unsold tokens")
+        _out().print("no unsold tokens")
     for r in results:
-        console.print(
+        _out().print(
             f"{r.channel} {r.channel_reference}: Rp {group_thousands(r.price.nominal)} "
             f"{kwh_text(r.kwh)} kWh  {group_token(r.token)}"
         )
@@ -226,9 +234,9 @@ def _as_operator(operator: str, password: str, action: Callable[[VendingService]
 
 
 def _print_tokens(kind: str, tokens: tuple[str, ...]) -> None:
-    console.print(f"[bold]{kind}[/bold] — enter in this order:")
+    _out().print(f"[bold]{kind}[/bold] — enter in this order:")
     for i, token in enumerate(tokens, 1):
-        console.print(f"  {i}. [bold green]{group_token(token)}[/bold green]")
+        _out().print(f"  {i}. [bold green]{group_token(token)}[/bold green]")
 
 
 @ops_app.command("clear-tamper")
@@ -299,4 +307,4 @@ def ops_audit(
             str(e.id), e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action,
             e.meter_number or "", detail,
         )  # fmt: skip
-    console.print(table)
+    _out().print(table)

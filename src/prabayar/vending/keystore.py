@@ -162,28 +162,29 @@ class SoftwareKeyStore:
         cached = self._vending_keys.get((sgc, krn))
         if cached is not None:
             return cached
+        # A miss loads every key (there are few): later sales then never need the database
+        # here, even while they hold a claim on a meter row.
         with reading_session(self._engine) as session:
-            record = session.scalar(
-                select(VendingKeyRecord).where(
-                    VendingKeyRecord.sgc == sgc, VendingKeyRecord.krn == krn
-                )
-            )
-        if record is None:
+            records = session.scalars(select(VendingKeyRecord)).all()
+        loaded = {(r.sgc, r.krn): self._decrypt(r) for r in records}
+        with self._lock:
+            self._vending_keys.update(loaded)
+        if (sgc, krn) not in loaded:
             raise KeyUnavailable(sgc, krn)
+        return loaded[(sgc, krn)]
+
+    def _decrypt(self, record: VendingKeyRecord) -> tuple[VendingKey, Dkga]:
         dkga = Dkga(record.dkga)
         try:
             raw = self._master.aead().decrypt(
-                record.nonce, record.ciphertext, self._aad(sgc, krn, dkga)
+                record.nonce, record.ciphertext, self._aad(record.sgc, record.krn, dkga)
             )
         except InvalidTag as exc:
             raise KeyStoreError(
-                f"the vending key for SGC {sgc} KRN {krn} cannot be decrypted: wrong master "
-                "key or a tampered row"
+                f"the vending key for SGC {record.sgc} KRN {record.krn} cannot be decrypted: "
+                "wrong master key or a tampered row"
             ) from exc
-        result = (VendingKey(raw), dkga)
-        with self._lock:
-            self._vending_keys[(sgc, krn)] = result
-        return result
+        return VendingKey(raw), dkga
 
     def has_vending_key(self, sgc: str, krn: int) -> bool:
         try:

@@ -17,9 +17,9 @@ from datetime import UTC, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Select, select
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from prabayar import sts
 from prabayar.sts import (
@@ -53,7 +53,6 @@ from prabayar.vending.errors import (
     UnknownCustomer,
     UnknownMeter,
     UnknownReference,
-    VendingError,
 )
 from prabayar.vending.keystore import KeyStore
 from prabayar.vending.models import (
@@ -257,7 +256,19 @@ class VendingService:
         return channel
 
     @staticmethod
-    def _find_meter(session: Session, identifier: str) -> Meter:
+    def _meter_query(lock: bool) -> Select[Meter]:
+        """Meter with customer, tariff and unit in one query; a claim locks the meter row only."""
+        stmt = select(Meter).options(
+            joinedload(Meter.customer, innerjoin=True).joinedload(
+                Customer.tariff_class, innerjoin=True
+            ),
+            joinedload(Meter.customer, innerjoin=True).joinedload(Customer.unit, innerjoin=True),
+        )
+        if lock:
+            stmt = stmt.with_for_update(of=Meter).execution_options(populate_existing=True)
+        return stmt
+
+    def _find_meter(self, session: Session, identifier: str, *, lock: bool = False) -> Meter:
         """The meter behind an identifier, whatever its status (typed errors when unknown)."""
         ident = sts.meter_number.compact(identifier)
         if not ident.isdigit():
@@ -269,7 +280,9 @@ class VendingService:
             meters = sorted(customer.meters, key=lambda m: (m.status != MeterStatus.REPLACED, m.id))
             if not meters:
                 raise UnknownCustomer(ident, "no meter is installed for this customer")
-            return meters[-1]
+            if not lock:
+                return meters[-1]
+            return session.scalars(self._meter_query(lock).where(Meter.id == meters[-1].id)).one()
         if len(ident) not in (11, 13):
             raise UnknownMeter(
                 ident, detail=f"{len(ident)} digits: a meter number has 11, an IDPEL 12"
@@ -278,7 +291,7 @@ class VendingService:
             sts.meter_number.validate(ident)
         except sts.InvalidChecksum as exc:
             raise UnknownMeter(ident, luhn_failed=True) from exc
-        meter = session.scalar(select(Meter).where(Meter.meter_number == ident))
+        meter = session.scalar(self._meter_query(lock).where(Meter.meter_number == ident))
         if meter is None:
             raise UnknownMeter(ident)
         return meter
@@ -291,16 +304,6 @@ class VendingService:
             raise CustomerBlocked(meter.meter_number)
         if meter.customer.status == CustomerStatus.BLOCKED:
             raise CustomerBlocked(meter.customer.idpel)
-
-    @staticmethod
-    def _lock_meter(session: Session, meter_id: int) -> Meter:
-        stmt = (
-            select(Meter)
-            .where(Meter.id == meter_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        return session.scalars(stmt).one()
 
     @staticmethod
     def _find_purchase(session: Session, channel_id: int, reference: str) -> Purchase | None:
@@ -385,18 +388,6 @@ class VendingService:
         meter.last_tid = tid
         return tid
 
-    def _prepare_key(self, identifier: str) -> tuple[KeyParameters, DecoderKey] | None:
-        """Derive the meter's key before claiming it, so the claim is short and needs no
-        second connection; used only if the parameters are unchanged under the claim."""
-        try:
-            with reading_session(self.engine) as session:
-                meter = self._find_meter(session, identifier)
-                params, number = _params_of(meter), meter.meter_number
-            pan = sts.meter_pan.from_meter_number(number)
-            return params, self.key_store.decoder_key(pan, params)
-        except VendingError:
-            return None  # the same error is raised again, in order, under the claim
-
     def _decoder_key(self, meter: Meter) -> DecoderKey:
         pan = sts.meter_pan.from_meter_number(meter.meter_number)
         return self.key_store.decoder_key(pan, _params_of(meter))
@@ -460,7 +451,6 @@ class VendingService:
                 f"a channel reference has 1 to {MAX_CHANNEL_REFERENCE} characters",
             )
         now = self.now()
-        prepared = self._prepare_key(identifier)
         try:
             with claiming_session(self.engine) as session:
                 ch = self._channel(session, channel)
@@ -468,13 +458,13 @@ class VendingService:
                 if existing is not None:
                     return self._replay(existing, channel, identifier, nominal)
                 self._check_cutoff(now)
-                meter = self._lock_meter(session, self._find_meter(session, identifier).id)
+                meter = self._find_meter(session, identifier, lock=True)
                 # A concurrent request with the same reference may have committed meanwhile.
                 existing = self._find_purchase(session, ch.id, reference)
                 if existing is not None:
                     return self._replay(existing, channel, identifier, nominal)
                 self._check_sellable(meter)
-                return self._sell(session, ch, meter, reference, nominal, now, prepared)
+                return self._sell(session, ch, meter, reference, nominal, now)
         except IntegrityError:
             # Lost the race on (channel, reference) against a request for another meter.
             with reading_session(self.engine) as session:
@@ -496,15 +486,12 @@ class VendingService:
         reference: str,
         nominal: int,
         now: datetime,
-        prepared: tuple[KeyParameters, DecoderKey] | None = None,
     ) -> PurchaseResult:
         customer = meter.customer
         price = self._quote(session, channel, meter, nominal, now)
         tid = self._next_tid(meter, now)
         credit = ElectricityCredit(tid=tid, amount=price.kwh, rnd=secrets.randbelow(16))
-        params = _params_of(meter)
-        key = prepared[1] if prepared and prepared[0] == params else self._decoder_key(meter)
-        token = sts.encode(credit, key)
+        token = sts.encode(credit, self._decoder_key(meter))
         purchase = Purchase(
             reference_number=new_reference_number(customer.unit.code, now),
             channel_id=channel.id,
@@ -537,7 +524,8 @@ class VendingService:
         else:
             usage.kwh = usage.kwh + price.kwh
         if price.angsuran:
-            customer.debt_remaining -= price.angsuran
+            # An SQL-side decrement: two meters of one customer may sell at the same time.
+            customer.debt_remaining = Customer.debt_remaining - price.angsuran
         self._record_sale(session, now, channel.code, purchase)
         session.flush()
         return _result_of(purchase, channel.code)
@@ -643,7 +631,7 @@ class VendingService:
         now = self.now()
         with claiming_session(self.engine) as session:
             self._operator(session, operator, f"issue a {kind} token")
-            meter = self._lock_meter(session, self._find_meter(session, meter_number).id)
+            meter = self._find_meter(session, meter_number, lock=True)
             if meter.status == MeterStatus.REPLACED:
                 raise MeterReplaced(meter.meter_number, meter.replaced_by)
             tid = self._next_tid(meter, now)
@@ -726,7 +714,7 @@ class VendingService:
         now = self.now()
         with claiming_session(self.engine) as session:
             self._operator(session, operator, "issue key change tokens")
-            meter = self._lock_meter(session, self._find_meter(session, meter_number).id)
+            meter = self._find_meter(session, meter_number, lock=True)
             if meter.status == MeterStatus.REPLACED:
                 raise MeterReplaced(meter.meter_number, meter.replaced_by)
             current = _params_of(meter)
