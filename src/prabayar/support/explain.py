@@ -366,7 +366,17 @@ def key_change(tokens: tuple[str, ...], *, certain: bool, rollover: bool = False
         )
         ticket = False
     else:
-        steps = (_TECHNICIAN,)
+        steps = (
+            NextStep(
+                Action.WAIT_FOR_TECHNICIAN,
+                Text(
+                    "Tiket dibuat; petugas PLN akan memberikan token ganti kunci (KCT) lewat "
+                    "kunjungan atau WhatsApp. Masukkan berurutan, lalu masukkan lagi token Anda.",
+                    "A ticket is opened; a PLN officer gives you the key change tokens (KCT) on a "
+                    "visit or by WhatsApp. Enter them in order, then enter your token again.",
+                ),
+            ),
+        )
         ticket = True
     if rollover:
         text = Text(
