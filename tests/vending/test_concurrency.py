@@ -121,3 +121,51 @@ def test_failure_between_token_and_commit_leaves_no_trace(
     retry = service.purchase("BANKDEMO", "CRASH-1", BUDI.meter_number, 20_000)
     assert not retry.replayed
     assert _meter_state()[1] == before[1] + 1
+
+
+def test_busy_database_answers_in_process(
+    service: VendingService, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sale that cannot get its meter in time says 0099 (send advice), it does not hang."""
+    from sqlalchemy import text
+
+    from prabayar.vending import InProcess
+    from prabayar.vending import db as vending_db
+
+    if backend == "sqlite":
+        monkeypatch.setattr(vending_db, "SQLITE_BUSY_TIMEOUT_MS", 100)
+        busy = service
+        holder = vending_db.claiming_session(service.engine)
+    else:
+        with service.engine.connect() as conn:
+            schema = conn.execute(text("SHOW search_path")).scalar()
+        url = service.engine.url.render_as_string(hide_password=False)
+        busy = VendingService(
+            vending_db.create_engine_for(url, schema=str(schema), lock_timeout_ms=100),
+            service.key_store,
+        )
+        holder = vending_db.claiming_session(service.engine)
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with holder as session:
+            session.execute(
+                select(Meter).where(Meter.meter_number == BUDI.meter_number).with_for_update()
+            ).all()
+            held.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert held.wait(10)
+        with pytest.raises(InProcess) as exc:
+            busy.purchase("BANKDEMO", "BUSY-1", BUDI.meter_number, 20_000)
+        assert exc.value.code == "0099"
+    finally:
+        release.set()
+        thread.join()
+    assert busy.purchase("BANKDEMO", "BUSY-1", BUDI.meter_number, 20_000).tid > 0
+    if busy is not service:
+        busy.engine.dispose()

@@ -8,10 +8,12 @@ claims rows with ``SELECT … FOR UPDATE`` instead.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from alembic import command
 from alembic.config import Config
@@ -24,8 +26,18 @@ CLAIM = "prabayar_claim"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def create_engine_for(url: str, *, schema: str | None = None, **kwargs: Any) -> Engine:
-    """An engine configured for vending; ``schema`` sets PostgreSQL's ``search_path``."""
+class WriterBusy(Exception):
+    """Another writer held the database for longer than the busy timeout."""
+
+
+def create_engine_for(
+    url: str, *, schema: str | None = None, lock_timeout_ms: int | None = None, **kwargs: Any
+) -> Engine:
+    """An engine configured for vending.
+
+    PostgreSQL only: ``schema`` sets the ``search_path``; ``lock_timeout_ms`` bounds how long
+    a sale waits for its meter row (then it answers 0099 "in process" instead of hanging).
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         kwargs.setdefault("connect_args", {})
@@ -38,9 +50,14 @@ def create_engine_for(url: str, *, schema: str | None = None, **kwargs: Any) -> 
         _configure_sqlite(engine, in_memory=parsed.database in (None, "", ":memory:"))
         return engine
     if parsed.get_backend_name() == "postgresql":
+        options = []
         if schema:
+            options.append(f"-csearch_path={schema}")
+        if lock_timeout_ms is not None:
+            options.append(f"-clock_timeout={int(lock_timeout_ms)}")
+        if options:
             kwargs.setdefault("connect_args", {})
-            kwargs["connect_args"]["options"] = f"-csearch_path={schema}"
+            kwargs["connect_args"]["options"] = " ".join(options)
         kwargs.setdefault("pool_size", 8)
         kwargs.setdefault("max_overflow", 32)
         kwargs.setdefault("pool_pre_ping", True)
@@ -71,13 +88,36 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+_WRITERS: WeakKeyDictionary[Engine, threading.RLock] = WeakKeyDictionary()
+_WRITERS_GUARD = threading.Lock()
+
+
+def _sqlite_writer_lock(engine: Engine) -> threading.RLock:
+    with _WRITERS_GUARD:
+        lock = _WRITERS.get(engine)
+        if lock is None:
+            lock = _WRITERS[engine] = threading.RLock()
+        return lock
+
+
 @contextmanager
 def claiming_session(engine: Engine) -> Iterator[Session]:
-    """A session whose transaction may claim rows (SQLite: BEGIN IMMEDIATE); commits on success."""
-    with Session(engine, expire_on_commit=False) as session:
-        session.connection(execution_options={CLAIM: True})
-        yield session
-        session.commit()
+    """A session whose transaction may claim rows (SQLite: BEGIN IMMEDIATE); commits on success.
+
+    On SQLite the threads of one process also queue on a lock first: SQLite's own busy handler
+    sleeps and retries, which starves unlucky writers; a queue keeps waiting times fair.
+    """
+    lock = _sqlite_writer_lock(engine) if is_sqlite(engine) else None
+    if lock is not None and not lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+        raise WriterBusy("no write slot on the SQLite database within the busy timeout")
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            session.connection(execution_options={CLAIM: True})
+            yield session
+            session.commit()
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 @contextmanager

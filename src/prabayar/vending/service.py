@@ -36,7 +36,7 @@ from prabayar.sts import (
     Token,
 )
 from prabayar.vending import accounts
-from prabayar.vending.db import claiming_session, reading_session
+from prabayar.vending.db import WriterBusy, claiming_session, reading_session
 from prabayar.vending.errors import (
     AuthenticationFailed,
     CustomerBlocked,
@@ -477,6 +477,8 @@ class VendingService:
             if _is_lock_timeout(exc):
                 raise InProcess("the database was busy") from exc
             raise
+        except WriterBusy as exc:
+            raise InProcess("the database was busy") from exc
 
     def _sell(
         self,
