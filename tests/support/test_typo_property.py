@@ -39,7 +39,9 @@ def _corrupt(token: str, kind: TypoClass, pos: int, digit: int) -> str:
     if kind is TypoClass.MISSING_DIGIT:
         return token[:pos] + token[pos + 1 :]
     assert kind is TypoClass.EXTRA_DIGIT
-    return token[:pos] + str(digit % 10) + token[pos:]
+    if digit % 2:  # a doubled key press
+        return token[:pos] + token[pos] + token[pos:]
+    return token[:pos] + str(digit % 10) + token[pos:]  # a stray key
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
