@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from prabayar.config import Settings
 from prabayar.vending.demo import DEMO_CHANNEL_KEYS, DEMO_USERS, demo_meter_number
 from prabayar.web import create_app
+from prabayar.web.app import SESSION_COOKIE
 from prabayar.web.deps import Limits
 from prabayar.web.services import Services
 
@@ -130,3 +131,26 @@ def assert_error(response: Any, status: int, code: str, slug: str | None = None)
     assert body["message"] and body["message_en"]
     assert body["request_id"] == response.headers["X-Request-ID"]
     return body
+
+
+_SESSIONS: dict[str, Any] = {}
+
+
+def signed_in(client: TestClient, username: str) -> None:
+    """Give ``client`` a signed-in page session (logging in through the form once per process;
+    the signed cookie is valid for every app sharing the template's session secret)."""
+    import re
+
+    if username not in _SESSIONS:
+        form = client.get("/masuk").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+        assert token is not None
+        response = client.post(
+            "/masuk",
+            data={"csrf_token": token.group(1), "username": username, "password": DEMO_PASSWORDS[username]},
+            follow_redirects=False,
+        )
+        assert response.status_code == 303, response.text
+        _SESSIONS[username] = next(c for c in client.cookies.jar if c.name == SESSION_COOKIE)
+    client.cookies.clear()
+    client.cookies.jar.set_cookie(_SESSIONS[username])

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from .conftest import BUDI_IDPEL, BUDI_METER, DEMO_PASSWORDS, LEGACY_METER, SITI_METER, Api
+from .conftest import (
+    BUDI_IDPEL,
+    BUDI_METER,
+    DEMO_PASSWORDS,
+    LEGACY_METER,
+    SITI_METER,
+    Api,
+    signed_in,
+)
 
 ROLES = ("anonymous", "channel", "customer", "operator", "admin")
 USERS = {"customer": "budi", "operator": "operator", "admin": "admin"}
@@ -99,22 +106,10 @@ PAGES: list[tuple[str, set[str]]] = [
 ]
 
 
-def page_login(client: TestClient, username: str) -> None:
-    form = client.get("/masuk").text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
-    assert token is not None
-    response = client.post(
-        "/masuk",
-        data={"csrf_token": token.group(1), "username": username, "password": DEMO_PASSWORDS[username]},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303
-
-
 @pytest.mark.parametrize("role", ["anonymous", "customer", "operator", "admin"])
 def test_each_role_against_each_page(client: TestClient, role: str) -> None:
     if role != "anonymous":
-        page_login(client, USERS[role])
+        signed_in(client, USERS[role])
     for path, allowed in PAGES:
         response = client.get(path, follow_redirects=False)
         if role in allowed:

@@ -16,7 +16,7 @@ from prabayar.web.services import Services
 
 from .conftest import BASE_URL, DEMO_PASSWORDS
 
-EXAMPLES_PER_OPERATION = 12
+EXAMPLES_PER_OPERATION = 8
 
 
 def _bearer(app: Any, user: str) -> dict[str, str]:

@@ -14,7 +14,15 @@ from prabayar.web.deps import Limits
 from prabayar.web.ratelimit import Limit
 from prabayar.web.services import Services
 
-from .conftest import BUDI_METER, DEMO_PASSWORDS, JOKO_IDPEL, SITI_METER, Api, make_client
+from .conftest import (
+    BUDI_METER,
+    DEMO_PASSWORDS,
+    JOKO_IDPEL,
+    SITI_METER,
+    Api,
+    make_client,
+    signed_in,
+)
 
 
 def csrf(html: str) -> str:
@@ -104,7 +112,7 @@ def test_forms_without_the_csrf_token_are_refused(client: TestClient) -> None:
     response = client.post("/masuk", data={"username": "budi", "password": DEMO_PASSWORDS["budi"]})
     assert response.status_code == 403
     assert "kedaluwarsa" in response.text
-    login(client, "budi")
+    signed_in(client, "budi")
     forged = client.post("/beli/rincian", data={"csrf_token": "forged", "meter_number": BUDI_METER, "nominal": 50_000})
     assert forged.status_code == 403
 
@@ -124,20 +132,20 @@ def test_page_login_is_rate_limited(settings: Settings, services: Services) -> N
 
 
 def test_logout_ends_the_session(client: TestClient) -> None:
-    login(client, "budi")
+    signed_in(client, "budi")
     token = csrf(client.get("/akun").text)
     assert client.post("/keluar", data={"csrf_token": token}, follow_redirects=False).status_code == 303
     assert client.get("/akun", follow_redirects=False).status_code == 303
 
 
 def test_my_meters_lists_only_mine(client: TestClient) -> None:
-    login(client, "budi")
+    signed_in(client, "budi")
     page = client.get("/akun").text
     assert BUDI_METER in page and SITI_METER not in page
 
 
 def test_buy_flow_breakdown_then_receipt(client: TestClient) -> None:
-    login(client, "budi")
+    signed_in(client, "budi")
     token = csrf(client.get("/beli").text)
     breakdown = client.post(
         "/beli/rincian", data={"csrf_token": token, "meter_number": BUDI_METER, "nominal": 50_000}
@@ -152,7 +160,7 @@ def test_buy_flow_breakdown_then_receipt(client: TestClient) -> None:
 
 
 def test_paying_twice_from_one_confirmation_buys_once(client: TestClient) -> None:
-    login(client, "budi")
+    signed_in(client, "budi")
     token = csrf(client.get("/beli").text)
     breakdown = client.post(
         "/beli/rincian", data={"csrf_token": token, "meter_number": BUDI_METER, "nominal": 20_000}
@@ -166,7 +174,7 @@ def test_paying_twice_from_one_confirmation_buys_once(client: TestClient) -> Non
 
 
 def test_buy_errors_are_shown_on_the_form(client: TestClient) -> None:
-    login(client, "budi")
+    signed_in(client, "budi")
     token = csrf(client.get("/beli").text)
     response = client.post("/beli/rincian", data={"csrf_token": token, "meter_number": BUDI_METER, "nominal": 30_000})
     assert response.status_code == 422
@@ -175,7 +183,7 @@ def test_buy_errors_are_shown_on_the_form(client: TestClient) -> None:
 
 def test_a_customer_cannot_buy_for_or_see_someone_elses_meter(client: TestClient, api: Api) -> None:
     sold = api.buy("P-1", identifier=SITI_METER)
-    login(client, "budi")
+    signed_in(client, "budi")
     token = csrf(client.get("/beli").text)
     response = client.post("/beli/rincian", data={"csrf_token": token, "meter_number": SITI_METER, "nominal": 50_000})
     assert response.status_code == 404
@@ -184,7 +192,7 @@ def test_a_customer_cannot_buy_for_or_see_someone_elses_meter(client: TestClient
 
 
 def test_virtual_meter_accepts_the_token_and_rejects_a_wrong_digit(client: TestClient) -> None:
-    login(client, "budi")
+    signed_in(client, "budi")
     _, digits = buy(client)
     before = lcd(client.get(f"/meter/{BUDI_METER}").text)
     assert before[2] == "0 kWh" or before[2].startswith("0")
@@ -205,7 +213,7 @@ def test_virtual_meter_accepts_the_token_and_rejects_a_wrong_digit(client: TestC
 
 
 def test_virtual_meter_state_is_kept_server_side(client: TestClient, settings: Settings, services: Services) -> None:
-    login(client, "budi")
+    signed_in(client, "budi")
     _, digits = buy(client)
     token = csrf(client.get(f"/meter/{BUDI_METER}").text)
     client.post(f"/meter/{BUDI_METER}/tombol", data={"csrf_token": token, "keys": digits})
@@ -217,7 +225,7 @@ def test_virtual_meter_state_is_kept_server_side(client: TestClient, settings: S
     assert key.reveal().hex() not in path.read_text().lower()
     # A restarted app (new process state) still has the credit and refuses the replay.
     with make_client(settings, services) as fresh:
-        login(fresh, "budi")
+        signed_in(fresh, "budi")
         page = fresh.get(f"/meter/{BUDI_METER}").text
         assert lcd(page)[2] == lcd(client.get(f"/meter/{BUDI_METER}").text)[2]
         replay = fresh.post(f"/meter/{BUDI_METER}/tombol", data={"csrf_token": csrf(page), "keys": digits})
@@ -225,7 +233,7 @@ def test_virtual_meter_state_is_kept_server_side(client: TestClient, settings: S
 
 
 def test_virtual_meter_service_code_and_english(client: TestClient) -> None:
-    login(client, "budi")
+    signed_in(client, "budi")
     client.get("/bahasa/en")
     token = csrf(client.get(f"/meter/{BUDI_METER}").text)
     response = client.post(f"/meter/{BUDI_METER}/tombol", data={"csrf_token": token, "keys": "75"})
@@ -235,13 +243,13 @@ def test_virtual_meter_service_code_and_english(client: TestClient) -> None:
 
 
 def test_token_failed_page_explains_the_causes(client: TestClient) -> None:
-    login(client, "budi")
+    signed_in(client, "budi")
     page = client.get("/token-gagal").text
     assert "20 digit" in page and "PERIKSA" in page and "USED" in page
 
 
 def test_complaint_is_filed_and_listed(client: TestClient) -> None:
-    login(client, "budi")
+    signed_in(client, "budi")
     token = csrf(client.get("/pengaduan").text)
     invalid = client.post(
         "/pengaduan",
@@ -275,7 +283,7 @@ def test_complaint_is_filed_and_listed(client: TestClient) -> None:
 
 def test_operator_console_search_and_errors(client: TestClient, api: Api) -> None:
     sold = api.buy("P-2")
-    login(client, "operator")
+    signed_in(client, "operator")
     page = client.get(f"/konsol?q={BUDI_METER}").text
     assert "BUDI SANTOSA WIJAYA" in page and sold["reference_number"] in page
     assert "BUDI SANTOSA" in client.get("/konsol?q=5410 0000 0001").text
@@ -285,7 +293,7 @@ def test_operator_console_search_and_errors(client: TestClient, api: Api) -> Non
 
 
 def test_operator_issues_a_management_token_with_a_reason(client: TestClient) -> None:
-    login(client, "operator")
+    signed_in(client, "operator")
     token = csrf(client.get(f"/konsol?q={BUDI_METER}").text)
     issued = client.post(
         "/konsol/token-manajemen",
@@ -309,7 +317,7 @@ def test_operator_issues_a_management_token_with_a_reason(client: TestClient) ->
 
 @pytest.mark.parametrize(("lang", "text"), [("en", "Buy a token"), ("id", "Beli token")])
 def test_language_switch(client: TestClient, lang: str, text: str) -> None:
-    login(client, "budi")
+    signed_in(client, "budi")
     response = client.get(f"/bahasa/{lang}?next=/akun")
     assert response.status_code == 200
     assert text in response.text

@@ -1,4 +1,4 @@
-"""Password hashing, signed API tokens and CSRF comparison."""
+"""Signed API tokens and CSRF comparison."""
 
 from __future__ import annotations
 
@@ -6,19 +6,8 @@ from prabayar.web.security import (
     Principal,
     TokenSigner,
     csrf_matches,
-    hash_password,
     new_csrf_token,
-    verify_password,
 )
-
-
-def test_argon2_hash_verifies_only_the_right_password() -> None:
-    stored = hash_password("rahasia-123")
-    assert stored.startswith("$argon2id$")
-    assert "rahasia-123" not in stored
-    assert verify_password(stored, "rahasia-123")
-    assert not verify_password(stored, "rahasia-124")
-    assert not verify_password("not-a-hash", "rahasia-123")
 
 
 def test_token_round_trip_and_tampering() -> None:

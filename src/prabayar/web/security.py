@@ -1,4 +1,7 @@
-"""Passwords (argon2), signed bearer tokens for the API, and CSRF tokens for forms."""
+"""Who is calling (``Principal``), signed bearer tokens for the API, CSRF tokens for forms.
+
+Passwords are checked by ``prabayar.vending`` (argon2id); nothing here sees a password hash.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +9,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-
-_hasher = PasswordHasher()
-
-
-def hash_password(password: str) -> str:
-    """An argon2id hash (salted, with its parameters) for storage."""
-    return _hasher.hash(password)
-
-
-def verify_password(stored_hash: str, password: str) -> bool:
-    """True when ``password`` matches; never raises for a wrong or malformed hash."""
-    try:
-        return _hasher.verify(stored_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
 
 @dataclass(frozen=True)
 class Principal:
