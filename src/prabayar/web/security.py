@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+
 @dataclass(frozen=True)
 class Principal:
     """Who is calling: a user of the web app or a payment channel.
