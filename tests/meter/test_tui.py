@@ -13,6 +13,9 @@ from prabayar.meter.tui import MeterApp, group
 
 from .conftest import MakeRig, Rig
 
+# The apps below refresh hourly: the tests call refresh_status() themselves, so no timer
+# tick can race the pilot.
+
 
 def test_group() -> None:
     assert group("12345678901") == "1234 5678 901"
@@ -22,7 +25,7 @@ def test_group() -> None:
 @pytest.mark.asyncio
 async def test_typed_token_is_grouped_and_accepted(rig: Rig) -> None:
     digits = rig.credit("20")
-    app = MeterApp(rig.meter)
+    app = MeterApp(rig.meter, refresh_seconds=3600)
     async with app.run_test() as pilot:
         await pilot.press(*digits[:9])
         assert app.digits == digits[:9]
@@ -39,7 +42,7 @@ async def test_typed_token_is_grouped_and_accepted(rig: Rig) -> None:
 
 @pytest.mark.asyncio
 async def test_more_than_20_digits_are_ignored_and_backspace_deletes(rig: Rig) -> None:
-    app = MeterApp(rig.meter)
+    app = MeterApp(rig.meter, refresh_seconds=3600)
     async with app.run_test() as pilot:
         await pilot.press(*("1" * 25))
         assert len(app.digits) == 20
@@ -54,7 +57,7 @@ async def test_more_than_20_digits_are_ignored_and_backspace_deletes(rig: Rig) -
 @pytest.mark.asyncio
 async def test_clicked_service_code(rig: Rig) -> None:
     rig.enter(rig.credit("12.5"))
-    app = MeterApp(rig.meter)
+    app = MeterApp(rig.meter, refresh_seconds=3600)
     async with app.run_test() as pilot:
         await pilot.click("#k3")
         await pilot.click("#k7")
@@ -68,7 +71,7 @@ async def test_clicked_service_code(rig: Rig) -> None:
 
 @pytest.mark.asyncio
 async def test_wrong_token_shows_gagal_and_unknown_code(rig: Rig) -> None:
-    app = MeterApp(rig.meter)
+    app = MeterApp(rig.meter, refresh_seconds=3600)
     async with app.run_test() as pilot:
         await pilot.press(*"12345678901234567890", "enter")
         assert app.lcd_id == ("GAGAL", "Token salah")
@@ -81,7 +84,7 @@ async def test_wrong_token_shows_gagal_and_unknown_code(rig: Rig) -> None:
 @pytest.mark.asyncio
 async def test_low_credit_alarm_and_led(rig: Rig) -> None:
     rig.enter(rig.credit("4"))
-    app = MeterApp(rig.meter)
+    app = MeterApp(rig.meter, refresh_seconds=3600)
     async with app.run_test() as pilot:
         assert app.last_status is not None and app.last_status.alarm == ("low_credit",)
         assert "ALARM" in str(app.query_one("#alarm").render())
@@ -94,7 +97,7 @@ async def test_low_credit_alarm_and_led(rig: Rig) -> None:
 @pytest.mark.asyncio
 async def test_load_buttons_drain_credit_over_time(rig: Rig) -> None:
     rig.enter(rig.credit("10"))
-    app = MeterApp(rig.meter)
+    app = MeterApp(rig.meter, refresh_seconds=3600)
     async with app.run_test() as pilot:
         await pilot.click("#load-up")
         await pilot.press("plus")
@@ -114,9 +117,24 @@ async def test_load_buttons_drain_credit_over_time(rig: Rig) -> None:
 async def test_state_file_problem_is_shown_not_raised(make_rig: MakeRig, tmp_path: Path) -> None:
     path = tmp_path / "m.json"
     rig = make_rig(store=StateFile(path, AesGcmBox(bytes(32))))
-    app = MeterApp(rig.meter)
+    app = MeterApp(rig.meter, refresh_seconds=3600)
     async with app.run_test() as pilot:
         path.write_text("{broken", encoding="utf-8")
         await pilot.press(*"37", "enter")
         assert app.lcd_id[0] == "KESALAHAN" and app.lcd_en[0] == "ERROR"
         assert "not valid JSON" in app.lcd_en[1]
+
+
+@pytest.mark.asyncio
+async def test_the_display_follows_the_clock_by_itself(rig: Rig) -> None:
+    rig.enter(rig.credit("10"))
+    rig.meter.set_load(1000)
+    app = MeterApp(rig.meter, refresh_seconds=0.05)
+    async with app.run_test() as pilot:
+        rig.clock.advance(timedelta(hours=6))
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app.last_status is not None and app.last_status.credit_kwh == Decimal(4):
+                break
+        assert app.last_status is not None and app.last_status.credit_kwh == Decimal(4)
+        assert app.lcd_id[0] == "4.00 kWh" and app.last_status.alarm == ("low_credit",)

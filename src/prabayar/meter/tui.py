@@ -12,6 +12,7 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.widgets import Button, Footer, Header, Static
 
 from prabayar.meter.display import kwh
@@ -180,6 +181,12 @@ class MeterApp(App[None]):
 
     def refresh_status(self) -> None:
         """Idle display, LED, relay and alarm at the meter's present."""
+        try:
+            self._refresh_status()
+        except NoMatches:  # a timer tick while the app is closing: nothing left to draw
+            return
+
+    def _refresh_status(self) -> None:
         try:
             status = self.meter.status()
         except MeterError as exc:
