@@ -25,12 +25,31 @@ from prabayar.meter import (
     StateFile,
     SystemClock,
 )
+from prabayar.sts import BaseDate, TidRolloverError, datetime_from_tid, tid_from_datetime
 from prabayar.web.errors import WebError
 from prabayar.web.services import Services
 
 #: How far before its first use a virtual meter is "manufactured": tokens bought before the
 #: visitor first opened the page must still be newer than the meter's factory TID memory.
 FACTORY_LEAD = timedelta(days=1)
+MAX_TID = 0xFFFFFF
+
+
+#: A meter still on an exhausted base date (1993) was made this long before its TID rollover.
+BEFORE_ROLLOVER = timedelta(days=30)
+
+
+def factory_time_for(base_date: BaseDate, now: datetime) -> datetime:
+    """When the emulated meter was "made": a day ago, or, for a meter whose base date has run
+    out (the 2024 TID rollover), a month before that rollover, so that it still exists and
+    needs its key change tokens, as the real ones did."""
+    wanted = now - FACTORY_LEAD
+    try:
+        tid_from_datetime(wanted, base_date)
+    except TidRolloverError:
+        last = datetime_from_tid(MAX_TID, base_date)
+        return min(wanted, last - BEFORE_ROLLOVER)
+    return wanted
 
 
 class MeterUnavailable(WebError):
@@ -99,7 +118,7 @@ class VirtualMeters:
 
     def _manufacture(self, meter_number: str, actor: str, store: StateFile) -> Meter:
         key = self._services.call(self._services.vending.meter_key, meter_number, actor=actor, purpose="virtual meter")
-        factory_time = SystemClock().now() - FACTORY_LEAD
+        factory_time = factory_time_for(key.params.base_date, SystemClock().now())
         made = Meter.manufacture(
             meter_number, key.decoder_key, key.params, clock=ManualClock(factory_time), store=store
         )
