@@ -35,6 +35,12 @@ def test_credit_token_is_accepted_with_amount_and_new_total(rig: Rig) -> None:
     assert "BENAR" in second.text and "ACCEPT" in second.text
 
 
+def test_identity(rig: Rig) -> None:
+    assert rig.meter.state.meter_number == "01234567897"
+    assert rig.meter.state.pan == "600727012345678977"  # IIN 600727 + DRN + Luhn
+    assert sts.meter_pan.validate(rig.meter.state.pan) == rig.meter.state.pan
+
+
 def test_grouped_token_with_spaces_or_dashes_is_accepted(rig: Rig) -> None:
     digits = rig.credit("5")
     grouped = "-".join(digits[i : i + 4] for i in range(0, 20, 4))

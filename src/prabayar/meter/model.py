@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import IntEnum, StrEnum
 
 from prabayar.meter.settings import MeterSettings
-from prabayar.sts import DecoderKey, KeyParameters
+from prabayar.sts import DecoderKey, KeyParameters, meter_pan
 
 #: Energy resolution of the credit register: consumption is integrated to 1 Wh / 1000.
 ENERGY_QUANTUM = Decimal("0.000001")
@@ -120,6 +120,11 @@ class MeterState:
     kct_started_at: datetime | None = None
     last_tokens: list[TokenRecord] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+
+    @property
+    def pan(self) -> str:
+        """The 18-digit meter PAN (IIN + meter number + check digit) the decoder key belongs to."""
+        return meter_pan.from_meter_number(self.meter_number)
 
     def log(self, at: datetime, kind: str, detail: str) -> None:
         """Append to the event log, keeping only the newest ``event_log_size`` entries."""
