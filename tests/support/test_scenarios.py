@@ -339,3 +339,66 @@ def test_blocked_note_accompanies_a_token_cause(world: World) -> None:
     d = world.diagnose(BUDI.meter_number, mistype(sale.token, 9))
     assert d.cause is Cause.TYPO
     assert any("blocked" in f.en for f in d.other_findings)
+
+
+@pytest.mark.parametrize(
+    ("display", "cause"),
+    [
+        ("OVER", Cause.CREDIT_OVERFLOW),
+        ("Old", Cause.TOO_OLD),
+        ("KEY EXPIRED", Cause.KEY_CHANGE_NEEDED),
+        ("GAGAL", Cause.NO_FAULT_FOUND),
+    ],
+)
+def test_display_guides_the_answer_when_the_meter_cannot_be_read(world: World, display: str, cause: Cause) -> None:
+    sale = world.buy(BUDI.meter_number)  # a real meter: no state file to read
+    d = world.diagnose(BUDI.meter_number, sale.token, display)
+    assert d.cause is cause
+    assert d.confidence is Confidence.LIKELY
+
+
+def test_ledger_alone_knows_a_token_is_older_than_fifty_purchases(world: World) -> None:
+    first = world.buy(BUDI.meter_number, 20_000)
+    for _ in range(50):
+        world.buy(BUDI.meter_number, 20_000)
+    d = world.diagnose(BUDI.meter_number, first.token)
+    assert d.cause is Cause.TOO_OLD and d.confidence is Confidence.LIKELY
+
+
+def test_delivered_sale_and_no_digits_asks_for_the_digits(world: World) -> None:
+    world.buy(BUDI.meter_number)
+    d = world.diagnose(BUDI.meter_number)
+    assert d.cause is Cause.UNKNOWN and d.next_steps[0].action is Action.CHECK_RECEIPT
+
+
+def test_nineteen_digits_without_any_candidate(world: World) -> None:
+    world.meter(BUDI.meter_number)
+    d = world.diagnose(BUDI.meter_number, "1" * 19)
+    assert d.cause is Cause.TYPO and d.confidence is Confidence.POSSIBLE and not d.candidates
+    assert "19" in d.explanation.en
+
+
+def test_mistyped_used_token_is_reported_as_used(world: World) -> None:
+    meter = world.meter(BUDI.meter_number)
+    sale = world.buy(BUDI.meter_number)
+    assert meter.enter_token(sale.token).kind is ResultKind.ACCEPT
+    d = world.diagnose(BUDI.meter_number, mistype(sale.token, 15))
+    assert d.cause is Cause.ALREADY_USED
+    assert any("mistyped" in e.fact for e in d.evidence)
+
+
+def test_mistyped_clear_tamper_token_is_found_in_the_management_ledger(world: World) -> None:
+    meter = world.meter(BUDI.meter_number)
+    meter.tamper(TamperCause.MAGNET)
+    (clear,) = world.service.clear_tamper(OPERATOR, BUDI.meter_number, "inspected, ok").tokens
+    # the tamper is what the customer sees first; the typo is what support finds in the digits
+    from prabayar.support.engine import DiagnosisRequest
+
+    engine = world.engine()
+    d = engine.diagnose(DiagnosisRequest(BUDI.meter_number, mistype(clear, 4)))
+    assert d.cause is Cause.TAMPER
+    meter.state.tamper = None  # suppose the officer cleared it another way
+    meter.store.save(meter.state)  # type: ignore[union-attr]
+    d = engine.diagnose(DiagnosisRequest(BUDI.meter_number, mistype(clear, 4)))
+    assert d.cause is Cause.TYPO and d.candidates[0].digits == clear
+    assert d.candidates[0].in_ledger
