@@ -14,7 +14,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="PRABAYAR_", extra="ignore")
 
-    data_dir: Path = Field(default=Path("var"), description="where the embedded database, key file and meter states live")
+    data_dir: Path = Field(
+        default=Path("var"), description="where the embedded database, key file and meter states live"
+    )
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite file in data_dir")
     master_key: SecretStr | None = Field(default=None, description="base64 32-byte AES key for the key store")
     session_secret: SecretStr | None = Field(default=None, description="web session signing secret")
