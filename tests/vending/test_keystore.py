@@ -123,3 +123,19 @@ def test_master_key_from_settings(tmp_path: Path) -> None:
     server = Settings(database_url="postgresql+psycopg://u@db/x", data_dir=tmp_path)
     with pytest.raises(KeyStoreError, match="PRABAYAR_MASTER_KEY must be set"):
         master_key_for(server)
+
+
+def test_open_service_from_settings(tmp_path: Path) -> None:
+    from prabayar.vending.db import upgrade
+    from prabayar.vending.setup import open_service
+
+    settings = Settings(data_dir=tmp_path / "var", cutoff_wib="23:30-00:30")
+    service = open_service(settings)
+    try:
+        assert str(service.cutoff) == "23:30-00:30"
+        assert (tmp_path / "var" / "prabayar.masterkey").exists()
+        upgrade(engine=service.engine)
+        assert service.channels() == []
+        assert "prabayar.sqlite3" in repr(service)
+    finally:
+        service.engine.dispose()

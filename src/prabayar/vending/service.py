@@ -343,6 +343,11 @@ class VendingService:
         self, session: Session, channel: Channel, meter: Meter, nominal: int, now: datetime
     ) -> PriceBreakdown:
         """Price a sale and enforce the denomination rules and the monthly cap."""
+        return self._quote_and_usage(session, channel, meter, nominal, now)[0]
+
+    def _quote_and_usage(
+        self, session: Session, channel: Channel, meter: Meter, nominal: int, now: datetime
+    ) -> tuple[PriceBreakdown, MonthlyUsage | None]:
         if isinstance(nominal, bool) or not isinstance(nominal, int):
             raise InvalidRequest("NOMINAL TIDAK VALID", "the nominal must be whole rupiah")
         _denomination_rule(channel).check(nominal)
@@ -369,7 +374,7 @@ class VendingService:
         bought = usage.kwh if usage is not None else Decimal(0)
         if bought + price.kwh > cap:
             raise MonthlyCapExceeded(cap, bought, price.kwh)
-        return price
+        return price, usage
 
     def _next_tid(self, meter: Meter, now: datetime) -> int:
         """A TID above every TID this meter has seen, and not behind the clock."""
@@ -490,7 +495,7 @@ class VendingService:
         now: datetime,
     ) -> PurchaseResult:
         customer = meter.customer
-        price = self._quote(session, channel, meter, nominal, now)
+        price, usage = self._quote_and_usage(session, channel, meter, nominal, now)
         tid = self._next_tid(meter, now)
         credit = ElectricityCredit(tid=tid, amount=price.kwh, rnd=secrets.randbelow(16))
         token = sts.encode(credit, self._decoder_key(meter))
@@ -519,9 +524,8 @@ class VendingService:
             delivered_at=None,
         )
         session.add(purchase)
-        month = month_of(now)
-        usage = session.get(MonthlyUsage, (meter.meter_number, month))
         if usage is None:
+            month = month_of(now)
             session.add(MonthlyUsage(meter_number=meter.meter_number, month=month, kwh=price.kwh))
         else:
             usage.kwh = usage.kwh + price.kwh
