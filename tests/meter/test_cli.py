@@ -150,3 +150,14 @@ def test_registered_under_prabayar_meter() -> None:
     assert result.exit_code == 0
     for command in ("new", "enter", "code", "run", "tamper", "show", "tui"):
         assert command in result.output
+
+
+def test_tui_command_opens_the_meter_in_the_terminal_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    from prabayar.meter.tui import MeterApp
+
+    make_cts_meter()
+    opened: list[str] = []
+    monkeypatch.setattr(MeterApp, "run", lambda self: opened.append(self.meter.state.meter_number))
+    code, out = invoke("tui", "-m", METER)
+    assert code == 0, out
+    assert opened == [METER]
