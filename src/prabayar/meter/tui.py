@@ -32,6 +32,13 @@ LED_STYLE = {
 }
 
 
+ALARM_LABEL = {
+    "low_credit": "kredit rendah / low credit",
+    "tamper": "PERIKSA / tamper",
+    "overload": "beban lebih / overload",
+}
+
+
 def group(digits: str) -> str:
     """Typed digits as PLN prints tokens: groups of four."""
     return " ".join(digits[i : i + 4] for i in range(0, len(digits), 4))
@@ -200,7 +207,8 @@ class MeterApp(App[None]):
         relay = "ON" if status.relay is RelayState.CLOSED else "OFF"
         self.query_one("#relay", Static).update(f"relai {relay} {status.load_watts} W")
         alarm_on = bool(status.alarm)
-        self.query_one("#alarm", Static).update(f"ALARM {', '.join(status.alarm)}" if alarm_on else "")
+        labels = ", ".join(ALARM_LABEL.get(reason, reason) for reason in status.alarm)
+        self.query_one("#alarm", Static).update(f"ALARM {labels}" if alarm_on else "")
         if alarm_on and not self._alarm_was_on:
             self.bell()
         self._alarm_was_on = alarm_on
