@@ -327,3 +327,21 @@ def test_language_switch(client: TestClient, lang: str, text: str) -> None:
 def test_unknown_language_is_ignored(client: TestClient) -> None:
     response = client.get("/bahasa/fr", follow_redirects=False)
     assert response.status_code == 303 and "set-cookie" not in response.headers
+
+
+def test_a_form_posted_after_the_session_ended_goes_to_the_login(client: TestClient) -> None:
+    # Without any session there is no CSRF token to match: refused.
+    assert client.post("/beli/bayar", data={}, follow_redirects=False).status_code == 403
+    # An anonymous session (valid CSRF token) posting a customer form is sent to log in.
+    token = csrf(client.get("/masuk").text)
+    response = client.post(
+        "/beli/rincian",
+        data={"csrf_token": token, "meter_number": BUDI_METER, "nominal": 50_000},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/masuk"
+
+
+def test_anonymous_get_keeps_the_query_in_next(client: TestClient) -> None:
+    response = client.get(f"/beli?meter={BUDI_METER}", follow_redirects=False)
+    assert response.headers["location"] == f"/masuk?next=/beli%3Fmeter%3D{BUDI_METER}"

@@ -6,6 +6,7 @@ import logging
 import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -61,10 +62,12 @@ def _error_response(request: Request, error: WebError, extra: dict[str, Any] | N
         from prabayar.web.pages.rendering import render_error
 
         if isinstance(error, NotAuthenticated):
+            if request.method != "GET":  # a form posted after the session ended
+                return RedirectResponse("/masuk", status_code=303)
             target = request.url.path
             if request.url.query:
                 target += "?" + request.url.query
-            return RedirectResponse(f"/masuk?next={target}", status_code=303)
+            return RedirectResponse(f"/masuk?next={quote(target, safe='/')}", status_code=303)
         return render_error(request, error)
     body = error.body(_request_id(request))
     if extra:

@@ -3,6 +3,14 @@
 ``API_ROUTERS`` are mounted under ``/api/v1`` and appear in the OpenAPI document;
 ``PAGE_ROUTERS`` are the server-rendered pages (not in the OpenAPI document). The order is the
 order of the OpenAPI tags and of route matching.
+
+A new router uses the same building blocks as the ones below: ``prabayar.web.deps``
+(``ServicesDep`` whose ``.vending`` is the ``VendingService``; ``CurrentOperator``,
+``CurrentCustomer``, ... for the API), ``prabayar.web.pages.guards`` (``PageOperator``,
+``PageCustomer``, ``Csrf``) and ``prabayar.web.pages.rendering.render`` for pages (templates
+extend ``base.html``); raise ``prabayar.web.errors.WebError`` subclasses for errors. The
+authorisation matrix test (tests/web/test_authorization.py) leaves ``/api/v1/support/*`` to the
+support package's own tests.
 """
 
 from __future__ import annotations
