@@ -113,21 +113,55 @@ def my_ticket(request: Request, number: str, user: PageUser, services: ServicesD
 # --- the operator's ticket desk -----------------------------------------------------------
 
 
-@router.get("/konsol/tiket")
-def desk(
-    request: Request, operator: PageOperator, services: ServicesDep, status: str = "",
-    overdue: int = 0, meter: str = "",
-) -> Response:  # fmt: skip
+def _desk(request: Request, services: Services, status: str = "", overdue: int = 0,
+          meter: str = "", extra: dict[str, Any] | None = None, code: int = 200) -> Response:  # fmt: skip
     st = status if status in {s.value for s in TicketStatus} else None
     meter_number = meter if meter.isdigit() and 11 <= len(meter) <= 13 else None
     tickets = tickets_of(services).list(
         status=TicketStatus(st) if st else None, overdue_only=bool(overdue),
         meter_number=meter_number, limit=200,
     )  # fmt: skip
-    return render(request, "support/desk.html", {
+    context: dict[str, Any] = {
         "tickets": tickets, "status": st or "", "overdue": bool(overdue), "meter": meter,
-        "statuses": [s.value for s in TicketStatus], "channels": [c for c in Channel],
-    })  # fmt: skip
+        "statuses": [s.value for s in TicketStatus], "channels": list(Channel),
+    }  # fmt: skip
+    context.update(extra or {})
+    return render(request, "support/desk.html", context, status_code=code)
+
+
+@router.get("/konsol/tiket")
+def desk(
+    request: Request, operator: PageOperator, services: ServicesDep, status: str = "",
+    overdue: int = 0, meter: str = "",
+) -> Response:  # fmt: skip
+    return _desk(request, services, status, overdue, meter)
+
+
+@router.post("/konsol/tiket/cek")
+def desk_diagnose(
+    request: Request,
+    _: Csrf,
+    operator: PageOperator,
+    services: ServicesDep,
+    limiter: LimiterDep,
+    limits: LimitsDep,
+    meter_number: MeterField = "",
+    token: TokenField = "",
+    display: DisplayField = "",
+) -> Response:
+    """An agent on the phone checks the customer's digits without opening a ticket."""
+    check = {"meter_number": meter_number, "token": token, "display": display}
+    try:
+        limiter.hit(f"diagnosis:{operator.subject}", limits.operator_tokens)
+        if not meter_number.strip().isdigit():
+            raise InvalidRequest("Isi nomor meter atau IDPEL.", "Enter a meter number or IDPEL.")
+        diagnosis = run_diagnosis(request, services, operator, meter_number.strip(), token, display)
+    except WebError as exc:
+        lang = language_of(request)
+        return _desk(request, services, extra={
+            "check": check, "check_error": pick(lang, exc.message_id, exc.message_en)},
+            code=exc.status_code)  # fmt: skip
+    return _desk(request, services, extra={"check": check, "diagnosis": diagnosis})
 
 
 @router.post("/konsol/tiket")
