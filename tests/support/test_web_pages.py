@@ -100,3 +100,15 @@ def test_operator_desk_runs_a_ticket_to_closure(web: Any) -> None:
                      "resolved", "closed"]  # fmt: skip
     overdue = web.get("/konsol/tiket?overdue=1&status=closed").text
     assert number not in overdue
+
+
+def test_operator_diagnoses_on_the_desk_without_a_ticket(web: Any) -> None:
+    token = channel_buy(web, "pg-9", SITI.meter_number)
+    csrf = _login(web, "operator")
+    r = web.post("/konsol/tiket/cek", data={"csrf_token": csrf, "meter_number": BUDI.meter_number,
+                                            "token": token})  # fmt: skip
+    assert r.status_code == 200 and 'data-cause="wrong_meter"' in r.text
+    assert SITI.meter_number not in r.text.split('data-testid="diagnosis"')[1].split("</section>")[0]
+    bad = web.post("/konsol/tiket/cek", data={"csrf_token": csrf, "meter_number": "14999999990"})
+    assert bad.status_code == 404 and "notice error" in bad.text
+    assert "No tickets" in bad.text or "Tidak ada tiket" in bad.text
