@@ -111,3 +111,15 @@ def test_key_expiry_ctsa16() -> None:
         check_key_expiry(5916090, 0x55)
     check_key_expiry(0x55FFFF, 0x55)
     check_key_expiry(0xFFFFFF, 0xFF)
+
+
+@given(st.integers(0, 15), st.integers(0, 0xFFFF))
+def test_currency_fields_round_trip_exactly_even_for_huge_exponents(s_and_e: int, field: int) -> None:
+    value = amt.decode_currency(s_and_e, field)
+    assert amt.decode_currency(*amt.encode_currency(value)) == value
+
+
+def test_huge_currency_amount_is_not_rounded_by_decimal_precision() -> None:
+    value = amt.decode_currency(6, 40949)  # exponent 26: more digits than Decimal's default 28
+    assert value == Decimal("10001444444444444444444444.42624")
+    assert amt.encode_currency(value) == (6, 40949)

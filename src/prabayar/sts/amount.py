@@ -9,7 +9,7 @@ the nibble where other credit tokens carry RND).
 
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, Decimal
+from decimal import ROUND_CEILING, Context, Decimal
 from typing import Final
 
 from prabayar.sts.errors import AmountRangeError
@@ -19,6 +19,8 @@ _OFFSETS: Final = tuple(sum(2**14 * 10 ** (n - 1) for n in range(1, e + 1)) for 
 MAX_UNITS: Final = MANTISSA_MAX * 10**3 + _OFFSETS[3]  # 18 201 624
 TENTH: Final = Decimal("0.1")
 CURRENCY_UNIT: Final = Decimal("0.00001")
+# Enough digits for the largest currency amount (5-bit exponent) so no arithmetic here rounds.
+_EXACT: Final = Context(prec=80)
 
 
 def _split(units: int, max_exponent: int) -> tuple[int, int]:
@@ -59,7 +61,7 @@ def to_units(amount: Decimal, unit: Decimal = TENTH) -> int:
         amount = Decimal(str(amount))
     if not amount.is_finite():
         raise AmountRangeError("an amount must be a finite number")
-    units: int = int((amount / unit).to_integral_value(rounding=ROUND_CEILING))
+    units: int = int(_EXACT.divide(amount, unit).to_integral_value(rounding=ROUND_CEILING))
     return units
 
 
@@ -70,7 +72,7 @@ def encode_amount(amount: Decimal) -> int:
 
 def decode_amount(field: int) -> Decimal:
     """The amount in main units a field stands for (exact multiple of 0.1)."""
-    return Decimal(decode_units(field)) * TENTH
+    return _EXACT.multiply(Decimal(decode_units(field)), TENTH)
 
 
 def representable(amount: Decimal) -> Decimal:
@@ -81,7 +83,7 @@ def representable(amount: Decimal) -> Decimal:
 def encode_currency(amount: Decimal) -> tuple[int, int]:
     """(S&E nibble, 16-bit field) for a currency amount at 10**-5 resolution, rounded up."""
     negative = amount < 0
-    units = to_units(abs(amount), CURRENCY_UNIT)
+    units = to_units(_EXACT.abs(amount), CURRENCY_UNIT)
     e, m = _split(units, 31)
     field = (e >> 1 & 1) << 15 | (e & 1) << 14 | m
     s_and_e = (1 if negative else 0) << 3 | (e >> 2 & 7)
@@ -91,5 +93,5 @@ def encode_currency(amount: Decimal) -> tuple[int, int]:
 def decode_currency(s_and_e: int, field: int) -> Decimal:
     """The currency amount an S&E nibble and a 16-bit field stand for."""
     e = (field >> 14 & 1) | (field >> 15 & 1) << 1 | (s_and_e & 7) << 2
-    value = Decimal(_join(e, field & MANTISSA_MAX)) * CURRENCY_UNIT
-    return -value if s_and_e & 8 else value
+    value = _EXACT.multiply(Decimal(_join(e, field & MANTISSA_MAX)), CURRENCY_UNIT)
+    return _EXACT.minus(value) if s_and_e & 8 else value
