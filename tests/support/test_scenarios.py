@@ -102,6 +102,7 @@ def test_broken_meter_opens_a_ticket_and_replacement_carries_the_credit(world: W
     assert d.cause is Cause.BROKEN_METER and d.ticket_needed
     assert d.next_steps[0].action is Action.WAIT_FOR_TECHNICIAN
     assert "free of charge" in d.explanation.en
+    assert "Your remaining credit is carried over" in d.explanation.en  # no made-up figure
 
     tickets = world.tickets()
     t = tickets.open(channel="cc123", identifier=BUDI.idpel, actor="agent1", diagnosis=d,

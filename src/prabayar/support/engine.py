@@ -29,6 +29,7 @@ from prabayar.sts import (
 )
 from prabayar.support import explain
 from prabayar.support.entry import DisplayHint, read_display, read_entry
+from prabayar.support.errors import SupportError
 from prabayar.support.present import mask_number
 from prabayar.support.result import (
     Confidence,
@@ -181,8 +182,8 @@ class DiagnosisEngine:
         return None
 
     def _credit(self, case: _Case) -> str | None:
-        if case.snapshot is None:
-            return None
+        if case.snapshot is None or case.snapshot.broken:
+            return None  # a dead meter's register is read by the technician on site
         return explain.kwh(case.snapshot.credit_kwh)
 
     # -- no digits: the sale itself ------------------------------------------------------
@@ -255,7 +256,7 @@ class DiagnosisEngine:
     def _other_meter(self, sale: Sale) -> MeterRecord | None:
         try:
             return self.sources.meter(sale.meter_number)
-        except Exception:  # the record may be gone; the sale row is enough
+        except SupportError:  # the record may be gone; the sale row is enough
             return None
 
     def _does_not_open(self, case: _Case, digits: str, sale: Sale | None) -> explain.Finding:
