@@ -23,6 +23,8 @@ from .conftest import BUDI_METER, DEMO_PASSWORDS
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
+expect: Any = pytest.importorskip("playwright.sync_api").expect
+
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -97,13 +99,12 @@ def key_in_by_keypad(page: Any, digits: str) -> None:
     for digit in digits:
         page.click(f".keypad button[data-key='{digit}']")
     page.click(".keypad button.enter")
-    page.wait_for_load_state()
 
 
 def test_buy_then_enter_on_the_virtual_meter(page: Any, base_url: str) -> None:
     log_in(page, base_url, "budi")
     page.wait_for_url(re.compile(r".*/akun$"))
-    assert BUDI_METER in page.content()
+    expect(page.locator(".meter-card h2")).to_have_text(BUDI_METER)
     token = buy_token(page, base_url)
     assert len(token) == 20
     page.click("text=Masukkan di meter virtual")
@@ -111,15 +112,14 @@ def test_buy_then_enter_on_the_virtual_meter(page: Any, base_url: str) -> None:
     before = credit_of(page)
 
     key_in_by_keypad(page, token)
-    assert page.get_by_test_id("lcd-main").inner_text() == "BENAR"
+    expect(page.get_by_test_id("lcd-main")).to_have_text("BENAR")
     after = credit_of(page)
     assert after > before
 
     wrong = token[:-1] + str((int(token[-1]) + 1) % 10)
     page.fill("#keys", wrong)
     page.click(".keypad button.enter")
-    page.wait_for_load_state()
-    assert page.get_by_test_id("lcd-main").inner_text() == "GAGAL"
+    expect(page.get_by_test_id("lcd-main")).to_have_text("GAGAL")
     assert credit_of(page) == after
 
 
@@ -135,7 +135,8 @@ def test_operator_console_in_english(page: Any, base_url: str) -> None:
     log_in(page, base_url, "operator")
     page.wait_for_url(re.compile(r".*/konsol$"))
     page.click("text=English")
+    expect(page.get_by_role("button", name="Search")).to_be_visible()
     page.fill("input[name=q]", BUDI_METER)
     page.click("button:has-text('Search')")
-    assert "BUDI SANTOSA WIJAYA" in page.content()
-    assert "Management tokens" in page.content()
+    expect(page.locator("h2", has_text="Customer: BUDI SANTOSA WIJAYA")).to_be_visible()
+    expect(page.locator("h2", has_text="Management tokens")).to_be_visible()
