@@ -37,8 +37,8 @@ NOW = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)
 BASE = sts.BaseDate.Y2014
 NOW_TID = sts.tid_from_datetime(NOW, BASE)
 MEMORY_MIN = NOW_TID - 180 * 24 * 60  # the meter remembers about half a year of tokens
-CUSTOMER = (sts.ElectricityCredit, sts.ClearTamper, sts.KeyChangeToken,
-            sts.SetMaximumPowerLimit, sts.ClearCredit)  # fmt: skip
+#: What the engine accepts without a ledger row (engine._KEYLESS_PLAUSIBLE): tokens with a TID.
+KEYLESS = (sts.ElectricityCredit, sts.ClearTamper, sts.SetMaximumPowerLimit, sts.ClearCredit)
 
 KEYS = {
     "STA": sts.DecoderKey(bytes.fromhex("e653341f9d5bf36f"), sts.EncryptionAlgorithm.STA),
@@ -47,12 +47,15 @@ KEYS = {
 
 
 def plausible(digits: str, token: sts.Token) -> bool:
-    """What the engine accepts without a ledger: a customer's token type, TID not in the
-    future and not older than the meter's memory."""
-    if not isinstance(token, CUSTOMER):
+    """What the engine accepts without a ledger: a customer's token type with a TID, not in the
+    future and not older than the meter's memory (key change tokens only via the ledger)."""
+    if not isinstance(token, KEYLESS):
         return False
-    tid = getattr(token, "tid", None)
-    return tid is None or MEMORY_MIN <= tid <= NOW_TID + 1
+    if isinstance(token, sts.ClearCredit) and token.register not in (0, 0xFFFF):
+        return False
+    if isinstance(token, sts.ElectricityCredit) and token.amount <= 0:
+        return False
+    return MEMORY_MIN <= token.tid <= NOW_TID + 1
 
 
 def any_token(digits: str, token: sts.Token) -> bool:

@@ -403,3 +403,13 @@ def test_mistyped_clear_tamper_token_is_found_in_the_management_ledger(world: Wo
     d = engine.diagnose(DiagnosisRequest(BUDI.meter_number, mistype(clear, 4)))
     assert d.cause is Cause.TYPO and d.candidates[0].digits == clear
     assert d.candidates[0].in_ledger
+
+
+@pytest.mark.parametrize("make", [lambda t: mistype(t, 6), lambda t: t[:12] + t[13:]])
+def test_token_for_another_meter_typed_with_a_typo(world: World, make) -> None:
+    world.meter(BUDI.meter_number)
+    sale = world.buy(SITI.meter_number)
+    d = world.diagnose(BUDI.meter_number, make(sale.token))
+    assert d.cause is Cause.WRONG_METER
+    assert "one typing error" in " ".join(e.fact for e in d.evidence)
+    assert SITI.meter_number not in d.explanation.en

@@ -18,7 +18,6 @@ from prabayar.sts import (
     ClearTamper,
     DecoderKey,
     ElectricityCredit,
-    KeyChangeToken,
     SetMaximumPowerLimit,
     StsError,
     Token,
@@ -39,7 +38,7 @@ from prabayar.support.result import (
 )
 from prabayar.support.sources import MeterRecord, MeterSnapshot, Sale, SupportSources
 from prabayar.support.typo_search import Recovered, search_typos
-from prabayar.support.typos import TOKEN_DIGITS, TOKEN_LIMIT, TypoClass
+from prabayar.support.typos import TOKEN_DIGITS, TOKEN_LIMIT, TypoClass, candidate_groups
 
 #: Tokens the meter's TID memory can hold when we cannot read the meter (PLN.md 1.5: 50).
 DEFAULT_TID_MEMORY = 50
@@ -148,7 +147,11 @@ class DiagnosisEngine:
         if len(digits) == 16:
             return self._sixteen(case, digits)
         if len(digits) in (TOKEN_DIGITS - 1, TOKEN_DIGITS + 1):
-            found = self._typo(case, digits)
+            found = (
+                self._typo(case, digits, ledger_only=True)
+                or self._mistyped_other_meter(case, digits)
+                or self._typo(case, digits)
+            )
             return found or explain.wrong_length(len(digits))
         if len(digits) != TOKEN_DIGITS:
             return explain.not_a_token(digits)
@@ -284,12 +287,36 @@ class DiagnosisEngine:
         if sale is not None:
             case.note("ledger", "sold for this meter but does not open with its key")
             return explain.unknown(case.hint)
-        found = self._typo(case, digits)
+        found = (
+            self._typo(case, digits, ledger_only=True)
+            or self._mistyped_other_meter(case, digits)
+            or self._typo(case, digits)
+        )
         if found is not None:
             return found
         if case.hint is DisplayHint.KEY_EXPIRED:
             return explain.key_change((), certain=False)
         return explain.foreign_token()
+
+    def _mistyped_other_meter(self, case: _Case, digits: str) -> explain.Finding | None:
+        """A token for another meter, typed with one error: both mistakes at once."""
+        nearby = {e.digits: e for _, edits in candidate_groups(digits, two_wrong=False) for e in edits}
+        if not nearby:
+            return None
+        others = [
+            s for s in self.sources.sales_by_tokens(nearby.keys())
+            if s.meter_number != case.meter.meter_number
+        ]  # fmt: skip
+        if len(others) != 1:
+            return None  # none, or too many to say which
+        sale = others[0]
+        edit = nearby[sale.token or ""]
+        case.note(
+            "ledger",
+            f"the typed digits are one typing error ({edit.typo}, positions {edit.positions}) "
+            f"away from a token sold for meter {mask_number(sale.meter_number)}",
+        )
+        return explain.wrong_meter(sale, self._other_meter(sale))
 
     def _key_change_tokens(self, case: _Case, snap: MeterSnapshot) -> tuple[str, ...]:
         new_key, new_params = case.meter.key, case.meter.params
@@ -342,7 +369,9 @@ class DiagnosisEngine:
 
     # -- typing errors -------------------------------------------------------------------
 
-    def _typo(self, case: _Case, digits: str) -> explain.Finding | None:
+    def _typo(self, case: _Case, digits: str, *, ledger_only: bool = False) -> explain.Finding | None:
+        """Typo candidates: the ledger's tokens first; then (unless ``ledger_only``) any token
+        the key opens that a customer could plausibly hold."""
         key = case.meter_key
         if key is None:
             return None
@@ -373,14 +402,20 @@ class DiagnosisEngine:
             found = [h for h in hits if fresh(getattr(h.token, "tid", None))]
             stale = [h for h in hits if h not in found]
         from_ledger = bool(found)
-        if not found:
+        if not found and not ledger_only:
             limit = self._tid_limit(case)
 
             def plausible(cand: str, token: Token) -> bool:
-                tid = getattr(token, "tid", None)
-                if not isinstance(token, _CUSTOMER_TOKENS):
+                # Key change tokens carry no TID to check, so without a ledger row they would
+                # let ~1 in 60 two-digit searches through by CRC chance: only the ledger finds them.
+                if not isinstance(token, _KEYLESS_PLAUSIBLE):
                     return False
-                if tid is not None and limit is not None and tid > limit:
+                if isinstance(token, ClearCredit) and token.register not in (0, 0xFFFF):
+                    return False
+                if isinstance(token, ElectricityCredit) and token.amount <= 0:
+                    return False
+                tid = token.tid
+                if limit is not None and tid > limit:
                     return False  # issued in the future
                 return fresh(tid)
 
@@ -438,14 +473,8 @@ class DiagnosisEngine:
         return ", ".join(parts)
 
 
-# What a PLN customer is ever handed: credit, and the officer's management tokens.
-_CUSTOMER_TOKENS = (
-    ElectricityCredit,
-    ClearTamper,
-    KeyChangeToken,
-    SetMaximumPowerLimit,
-    ClearCredit,
-)
+# Tokens a customer may hold that the key alone can vouch for (each carries a TID to check).
+_KEYLESS_PLAUSIBLE = (ElectricityCredit, ClearTamper, SetMaximumPowerLimit, ClearCredit)
 
 
 def _key_differs(a: DecoderKey, b: DecoderKey) -> bool:

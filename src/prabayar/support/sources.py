@@ -8,7 +8,7 @@ key service, a meter data head-end).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -93,6 +93,10 @@ class SupportSources(Protocol):
 
     def sale_by_token(self, digits: str) -> Sale | None:
         """The sale that produced exactly these 20 digits, for any meter."""
+        ...
+
+    def sales_by_tokens(self, candidates: Collection[str]) -> Sequence[Sale]:
+        """Sales (any meter) whose token is one of ``candidates`` (an indexed batch lookup)."""
         ...
 
     def snapshot(self, meter_number: str) -> MeterSnapshot | None:

@@ -7,7 +7,7 @@ Decoder keys come through ``VendingService.meter_key`` so every key read is audi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -107,6 +107,15 @@ class VendingSources:
             if m is not None:
                 return next((s for s in _management_sales(m) if s.token == digits), None)
         return None
+
+    def sales_by_tokens(self, candidates: Collection[str]) -> Sequence[Sale]:
+        wanted = sorted(set(candidates))
+        found: list[Sale] = []
+        with self._session() as session:
+            for i in range(0, len(wanted), 500):
+                rows = session.scalars(select(Purchase).where(Purchase.token.in_(wanted[i : i + 500]))).all()
+                found.extend(_sale_of(p) for p in rows)
+        return found
 
     def snapshot(self, meter_number: str) -> MeterSnapshot | None:
         return self.snapshots(meter_number)
