@@ -73,6 +73,7 @@ def test_a_crash_is_a_500_error_document_without_traceback(
     ):
         response = client.get("/api/v1/boom")
     body = assert_error(response, 500, "0005", "internal_error")
+    assert response.headers["X-Request-ID"] == body["request_id"]
     assert "secret internals" not in response.text
     assert "Traceback" not in response.text
     assert body["request_id"]

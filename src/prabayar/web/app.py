@@ -68,7 +68,9 @@ def _error_response(request: Request, error: WebError, extra: dict[str, Any] | N
             if request.url.query:
                 target += "?" + request.url.query
             return RedirectResponse(f"/masuk?next={quote(target, safe='/')}", status_code=303)
-        return render_error(request, error)
+        page = render_error(request, error)
+        page.headers["X-Request-ID"] = _request_id(request)
+        return page
     body = error.body(_request_id(request))
     if extra:
         body.update(extra)
