@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -112,8 +113,44 @@ def key_store(engine: Engine) -> SoftwareKeyStore:
     return SoftwareKeyStore(engine, MasterKey.generate())
 
 
+@pytest.fixture(scope="session")
+def master_key() -> MasterKey:
+    return MasterKey.generate()
+
+
+@pytest.fixture(scope="session")
+def seeded_sqlite(tmp_path_factory: pytest.TempPathFactory, master_key: MasterKey) -> Path:
+    """Migrated and seeded once per test process; each test gets a copy of the file."""
+    path = tmp_path_factory.mktemp("vending-template") / "seeded.sqlite3"
+    engine = create_engine_for(f"sqlite:///{path}")
+    saved = accounts._HASHER
+    accounts._HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    try:
+        upgrade(engine=engine)
+        seed_demo(VendingService(engine, SoftwareKeyStore(engine, master_key), clock=FakeClock()))
+    finally:
+        accounts._HASHER = saved
+        engine.dispose()  # the last close checkpoints the WAL into the file
+    return path
+
+
 @pytest.fixture
-def service(engine: Engine, key_store: SoftwareKeyStore, clock: FakeClock) -> VendingService:
-    svc = VendingService(engine, key_store, clock=clock)
+def service(
+    backend: str,
+    tmp_path: Path,
+    clock: FakeClock,
+    master_key: MasterKey,
+    request: pytest.FixtureRequest,
+) -> Iterator[VendingService]:
+    """The demo data set on a fresh database of the test's backend."""
+    if backend == "sqlite":
+        target = tmp_path / "vending.sqlite3"
+        shutil.copyfile(request.getfixturevalue("seeded_sqlite"), target)
+        engine = create_engine_for(f"sqlite:///{target}")
+        yield VendingService(engine, SoftwareKeyStore(engine, master_key), clock=clock)
+        engine.dispose()
+        return
+    engine = request.getfixturevalue("engine")
+    svc = VendingService(engine, SoftwareKeyStore(engine, master_key), clock=clock)
     seed_demo(svc)
-    return svc
+    yield svc
