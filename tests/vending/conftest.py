@@ -108,6 +108,12 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+@pytest.fixture(scope="session")
+def clock_type() -> type[FakeClock]:
+    """For tests that need a fresh clock per hypothesis example."""
+    return FakeClock
+
+
 @pytest.fixture
 def key_store(engine: Engine) -> SoftwareKeyStore:
     return SoftwareKeyStore(engine, MasterKey.generate())
