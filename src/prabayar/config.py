@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,6 +26,15 @@ class Settings(BaseSettings):
     port: int = 8000
     cutoff_wib: str | None = Field(
         default=None, description="vending cut-off window in WIB, e.g. '23:30-00:30' (RC 0090)"
+    )
+    kwh_rounding: Literal["up", "nearest", "down"] = Field(
+        default="up", description="how vending rounds kWh to the token's 0.1 kWh"
+    )
+    household_discount: Decimal = Field(
+        default=Decimal(0),
+        ge=0,
+        lt=1,
+        description="fraction off the tariff for households up to 2,200 VA (0.5 in Jan-Feb 2025)",
     )
 
     def resolved_database_url(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -129,10 +130,17 @@ def test_open_service_from_settings(tmp_path: Path) -> None:
     from prabayar.vending.db import upgrade
     from prabayar.vending.setup import open_service
 
-    settings = Settings(data_dir=tmp_path / "var", cutoff_wib="23:30-00:30")
+    settings = Settings(
+        data_dir=tmp_path / "var",
+        cutoff_wib="23:30-00:30",
+        kwh_rounding="down",
+        household_discount="0.5",  # type: ignore[arg-type]
+    )
     service = open_service(settings)
     try:
         assert str(service.cutoff) == "23:30-00:30"
+        assert service.kwh_rounding.name == "DOWN"
+        assert service.household_discount == Decimal("0.5")
         assert (tmp_path / "var" / "prabayar.masterkey").exists()
         upgrade(engine=service.engine)
         assert service.channels() == []

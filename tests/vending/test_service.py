@@ -464,3 +464,14 @@ def test_service_refuses_a_naive_clock(service: VendingService) -> None:
     service._clock = lambda: datetime(2026, 3, 10, 12, 0)
     with pytest.raises(ValueError, match="aware"):
         service.inquiry(BUDI.meter_number)
+
+
+def test_household_discount_programme(service: VendingService) -> None:
+    """Jan-Feb 2025: households up to 2,200 VA got 50 % off; R-2 and business did not."""
+    service.household_discount = Decimal("0.5")
+    dewi = service.quote("BANKDEMO", DEWI.meter_number, 1_000_000)  # R1 2,200 VA, 2.4 %
+    assert dewi.stroom == 976_562 and dewi.kwh == Decimal("1352.0")  # 976,562 / 722.35
+    hendra = service.quote("BANKDEMO", HENDRA.meter_number, 1_000_000)  # R2 5,500 VA
+    assert hendra.kwh == (Decimal(hendra.stroom) / Decimal("1699.53")).quantize(
+        Decimal("0.1"), rounding="ROUND_UP"
+    )

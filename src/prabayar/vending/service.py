@@ -95,6 +95,8 @@ from prabayar.vending.results import (
 WIB = timezone(timedelta(hours=7), "WIB")
 _REF_ALPHABET = string.digits + string.ascii_uppercase
 MAX_CHANNEL_REFERENCE = 64
+#: The 2025 discount programme covered households up to this power.
+DISCOUNT_MAX_VA = 2_200
 
 
 def utc_now() -> datetime:
@@ -223,15 +225,16 @@ class VendingService:
         clock: Callable[[], datetime] | None = None,
         cutoff: CutOffWindow | None = None,
         kwh_rounding: KwhRounding = KwhRounding.UP,
-        tariff_discount: Decimal = Decimal(0),
+        household_discount: Decimal = Decimal(0),
     ) -> None:
         self.engine = engine
         self.key_store = key_store
         self._clock = clock or utc_now
         self.cutoff = cutoff
         self.kwh_rounding = kwh_rounding
-        #: A fraction off every tariff (0.5 reproduces the Jan-Feb 2025 programme).
-        self.tariff_discount = tariff_discount
+        #: A fraction off the tariff for households up to 2,200 VA (0.5 reproduces the
+        #: Jan-Feb 2025 programme; its 720 jam nyala limit is the cap every sale has anyway).
+        self.household_discount = household_discount
 
     def __repr__(self) -> str:
         return f"VendingService({self.engine.url.render_as_string(hide_password=True)!r})"
@@ -366,7 +369,11 @@ class VendingService:
             admin_fee=AdminFeeRule.from_json(channel.admin_fee_rule).fee_for(nominal),
             ppn_rate=PPN_RATE if ppn_applies(tariff.household, customer.va) else Decimal(0),
             angsuran=angsuran,
-            discount=self.tariff_discount,
+            discount=(
+                self.household_discount
+                if tariff.household and customer.va <= DISCOUNT_MAX_VA
+                else Decimal(0)
+            ),
             rounding=self.kwh_rounding,
         )
         cap = monthly_cap_kwh(customer.va)

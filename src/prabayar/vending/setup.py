@@ -17,6 +17,7 @@ from prabayar.vending.keystore import (
     SoftwareKeyStore,
     load_or_create_key_file,
 )
+from prabayar.vending.pricing import KwhRounding
 from prabayar.vending.service import CutOffWindow, VendingService
 
 
@@ -46,4 +47,11 @@ def open_service(
     engine = create_engine_for(url)
     key_store = SoftwareKeyStore(engine, master_key_for(settings))
     cutoff = CutOffWindow.parse(settings.cutoff_wib) if settings.cutoff_wib else None
-    return VendingService(engine, key_store, clock=clock, cutoff=cutoff)
+    return VendingService(
+        engine,
+        key_store,
+        clock=clock,
+        cutoff=cutoff,
+        kwh_rounding=KwhRounding[settings.kwh_rounding.upper()],
+        household_discount=settings.household_discount,
+    )
