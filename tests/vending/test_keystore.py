@@ -147,3 +147,20 @@ def test_open_service_from_settings(tmp_path: Path) -> None:
         assert "prabayar.sqlite3" in repr(service)
     finally:
         service.engine.dispose()
+
+
+def test_key_operations_are_audited_without_the_key(engine: Engine) -> None:
+    from prabayar.vending.models import AuditRow
+
+    store = SoftwareKeyStore(engine, MasterKey.generate())
+    store.import_vending_key("123456", 2, VK, Dkga.DKGA04, actor="keyadmin")
+    store.generate_vending_key("123456", 3, Dkga.DKGA04)
+    with pytest.raises(KeyStoreError):
+        store.import_vending_key("123456", 2, VK, Dkga.DKGA04)
+    with Session(engine) as session:
+        rows = session.scalars(select(AuditRow).order_by(AuditRow.id)).all()
+    assert [(r.actor, r.action) for r in rows] == [
+        ("keyadmin", "key.vending_import"), ("system", "key.vending_generate"),
+    ]  # fmt: skip
+    assert '"krn": 2' in rows[0].detail and '"key": "' in rows[0].detail
+    assert VK.reveal().hex() not in rows[0].detail

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import json
 import os
 import secrets
 import stat
@@ -28,7 +30,7 @@ from sqlalchemy import Engine, select
 from prabayar.sts import DecoderKey, Dkga, KeyParameters, VendingKey, derive_decoder_key
 from prabayar.vending.db import claiming_session, reading_session
 from prabayar.vending.errors import KeyUnavailable
-from prabayar.vending.models import VendingKeyRecord
+from prabayar.vending.models import AuditRow, VendingKeyRecord
 
 MASTER_KEY_FILE = "prabayar.masterkey"
 _CACHE_SIZE = 50_000
@@ -125,9 +127,16 @@ class SoftwareKeyStore:
         return f"prabayar-vending-key:{sgc}:{krn}:{dkga.value}".encode()
 
     def import_vending_key(
-        self, sgc: str, krn: int, key: VendingKey, dkga: Dkga = Dkga.DKGA04
+        self,
+        sgc: str,
+        krn: int,
+        key: VendingKey,
+        dkga: Dkga = Dkga.DKGA04,
+        *,
+        actor: str = "system",
+        action: str = "key.vending_import",
     ) -> None:
-        """Store a vending key (encrypted); an existing (SGC, KRN) is never overwritten."""
+        """Store a vending key (encrypted, audited); an existing (SGC, KRN) is never overwritten."""
         if dkga is Dkga.DKGA02 and len(key.reveal()) != 8:
             raise KeyStoreError("a DKGA02 vending key has 8 bytes")
         if dkga is Dkga.DKGA04 and len(key.reveal()) < 20:
@@ -142,6 +151,7 @@ class SoftwareKeyStore:
             )
             if exists is not None:
                 raise KeyStoreError(f"a vending key for SGC {sgc} KRN {krn} already exists")
+            now = datetime.now(UTC)
             session.add(
                 VendingKeyRecord(
                     sgc=sgc,
@@ -149,14 +159,33 @@ class SoftwareKeyStore:
                     dkga=dkga.value,
                     nonce=nonce,
                     ciphertext=ciphertext,
-                    created_at=datetime.now(UTC),
+                    created_at=now,
+                )
+            )
+            # The fingerprint names the key without revealing it (a truncated SHA-256).
+            fingerprint = hashlib.sha256(b"prabayar-vk" + key.reveal()).hexdigest()[:12]
+            session.add(
+                AuditRow(
+                    at=now,
+                    actor=actor,
+                    action=action,
+                    meter_number=None,
+                    detail=json.dumps(
+                        {"sgc": sgc, "krn": krn, "dkga": dkga.value, "key": fingerprint},
+                        sort_keys=True,
+                    ),
                 )
             )
 
-    def generate_vending_key(self, sgc: str, krn: int, dkga: Dkga = Dkga.DKGA04) -> None:
+    def generate_vending_key(
+        self, sgc: str, krn: int, dkga: Dkga = Dkga.DKGA04, *, actor: str = "system"
+    ) -> None:
         """Create a random vending key for (SGC, KRN); it never leaves the store."""
         size = 8 if dkga is Dkga.DKGA02 else 20
-        self.import_vending_key(sgc, krn, VendingKey(secrets.token_bytes(size)), dkga)
+        self.import_vending_key(
+            sgc, krn, VendingKey(secrets.token_bytes(size)), dkga,
+            actor=actor, action="key.vending_generate",
+        )  # fmt: skip
 
     def _vending_key(self, sgc: str, krn: int) -> tuple[VendingKey, Dkga]:
         cached = self._vending_keys.get((sgc, krn))
