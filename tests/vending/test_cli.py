@@ -84,5 +84,10 @@ def test_operator_commands(cli: CliRunner) -> None:
     budi = run(cli, "ops", "clear-tamper", BUDI.meter_number, "-o", "budi", "-r", "x y z",
                code=1, PRABAYAR_OPERATOR_PASSWORD="budi-prabayar")  # fmt: skip
     assert "operator or admin" in budi
+    admin = {"PRABAYAR_OPERATOR_PASSWORD": "admin-prabayar"}
+    out = run(cli, "ops", "vending-key", "123456", "5", "-o", "admin", **admin)
+    assert "created" in out
+    assert "02 or 04" in run(cli, "ops", "vending-key", "123456", "6", "-o", "admin",
+                             "--dkga", "7", code=2, **admin)  # fmt: skip
     audit = run(cli, "ops", "audit", "--action", "management.")
     assert "management.clear_tamper" in audit and "field visit" in audit

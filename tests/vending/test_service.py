@@ -475,3 +475,18 @@ def test_household_discount_programme(service: VendingService) -> None:
     assert hendra.kwh == (Decimal(hendra.stroom) / Decimal("1699.53")).quantize(
         Decimal("0.1"), rounding="ROUND_UP"
     )
+
+
+def test_generate_vending_key_admin_only(service: VendingService) -> None:
+    service.generate_vending_key("admin", "123456", 4)
+    assert service.key_store.has_vending_key("123456", 4)
+    kct = service.key_change("operator", DEWI.meter_number, "move to KRN 4", new_krn=4)
+    assert len(kct.tokens) == 2
+    with pytest.raises(NotAuthorized, match="admin only"):
+        service.generate_vending_key("operator", "123456", 5)
+    with pytest.raises(InvalidRequest, match="already exists"):
+        service.generate_vending_key("admin", "123456", 4)
+    with pytest.raises(InvalidRequest, match="6 digits"):
+        service.generate_vending_key("admin", "12345", 5)
+    [entry] = service.audit_log(action="key.vending_generate")
+    assert entry.actor == "admin" and entry.detail["krn"] == 4

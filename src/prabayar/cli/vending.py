@@ -13,6 +13,7 @@ from rich.table import Table
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from prabayar.config import get_settings
+from prabayar.sts import Dkga
 from prabayar.vending import (
     KeyStoreError,
     PurchaseResult,
@@ -288,6 +289,24 @@ def ops_key_change(
         lambda s: s.key_change(operator, meter, reason, new_krn=krn, rollover=rollover),
     )
     _print_tokens(r.kind, r.tokens)
+
+
+@ops_app.command("vending-key")
+def ops_vending_key(
+    sgc: Annotated[str, typer.Argument(help="6-digit supply group code")],
+    krn: Annotated[int, typer.Argument(help="key revision number 1..9")],
+    operator: OperatorOpt,
+    password: PasswordOpt,
+    dkga: Annotated[str, typer.Option(help="02 (8-byte key) or 04 (20-byte key)")] = "04",
+) -> None:
+    """Generate a vending key inside the key store (admin only; the key is never shown)."""
+    try:
+        algorithm = Dkga(dkga)
+    except ValueError:
+        _err().print("--dkga is 02 or 04")
+        raise typer.Exit(2) from None
+    _as_operator(operator, password, lambda s: s.generate_vending_key(operator, sgc, krn, algorithm))
+    _out().print(f"vending key for SGC {sgc} KRN {krn} (DKGA{dkga}) created")
 
 
 @ops_app.command("audit")

@@ -108,6 +108,12 @@ class KeyStore(Protocol):
         """The decoder key generation algorithm the held key is meant for."""
         ...
 
+    def generate_vending_key(
+        self, sgc: str, krn: int, dkga: Dkga = Dkga.DKGA04, *, actor: str = "system"
+    ) -> None:
+        """Create a new vending key inside the store (it is never returned)."""
+        ...
+
 
 class SoftwareKeyStore:
     """Vending keys in the ``vending_keys`` table, AES-GCM encrypted under a master key."""

@@ -795,6 +795,22 @@ class VendingService:
                 created_at=now,
             )
 
+    def generate_vending_key(self, admin: str, sgc: str, krn: int, dkga: Dkga = Dkga.DKGA04) -> None:
+        """A new vending key for a supply group and revision (admins only; audited)."""
+        with reading_session(self.engine) as session:
+            user = session.scalar(select(UserAccount).where(UserAccount.username == admin))
+            if user is None or not user.active or user.role != Role.ADMIN:
+                raise NotAuthorized(admin, "create vending keys (admin only)")
+        try:
+            KeyParameters(key_type=KeyType.DUTK, sgc=sgc, tariff_index="01", krn=krn, dkga=dkga)
+        except sts.StsError as exc:
+            raise InvalidRequest("PARAMETER KUNCI TIDAK VALID", str(exc)) from exc
+        if self.key_store.has_vending_key(sgc, krn):
+            raise InvalidRequest(
+                "KUNCI SUDAH ADA", f"a vending key for SGC {sgc} KRN {krn} already exists"
+            )
+        self.key_store.generate_vending_key(sgc, krn, dkga, actor=admin)
+
     def meter_key(self, meter_number: str, *, actor: str, purpose: str) -> MeterKey:
         """The meter's key parameters and decoder key, for a virtual meter or a diagnosis.
 
