@@ -490,3 +490,12 @@ def test_generate_vending_key_admin_only(service: VendingService) -> None:
         service.generate_vending_key("admin", "12345", 5)
     [entry] = service.audit_log(action="key.vending_generate")
     assert entry.actor == "admin" and entry.detail["krn"] == 4
+
+
+def test_a_channel_sees_only_its_own_unsold_tokens(service: VendingService) -> None:
+    mine = service.purchase("EWALLET", "u-1", SITI.meter_number, 20_000)
+    service.purchase("BANKDEMO", "u-2", SITI.meter_number, 20_000)
+    assert [u.token for u in service.inquiry(SITI.idpel, channel="EWALLET").unsold] == [mine.token]
+    assert len(service.inquiry(SITI.idpel).unsold) == 2  # operators and the customer see all
+    with pytest.raises(UnknownChannel):
+        service.inquiry(SITI.idpel, channel="NOPE")

@@ -405,14 +405,17 @@ class VendingService:
         return self.key_store.decoder_key(pan, _params_of(meter))
 
     @staticmethod
-    def _inquiry_of(session: Session, meter: Meter, now: datetime) -> Inquiry:
+    def _inquiry_of(
+        session: Session, meter: Meter, now: datetime, *, channel_id: int | None = None
+    ) -> Inquiry:
         customer = meter.customer
         usage = session.get(MonthlyUsage, (meter.meter_number, month_of(now)))
-        unsold = session.scalars(
-            select(Purchase)
-            .where(Purchase.meter_number == meter.meter_number, Purchase.delivered_at.is_(None))
-            .order_by(Purchase.id.desc())
-        ).all()
+        unsold_query = select(Purchase).where(
+            Purchase.meter_number == meter.meter_number, Purchase.delivered_at.is_(None)
+        )
+        if channel_id is not None:
+            unsold_query = unsold_query.where(Purchase.channel_id == channel_id)
+        unsold = session.scalars(unsold_query.order_by(Purchase.id.desc())).all()
         return Inquiry(
             meter_number=meter.meter_number,
             idpel=customer.idpel,
@@ -433,14 +436,19 @@ class VendingService:
 
     # -- purchase use cases ------------------------------------------------------------------
 
-    def inquiry(self, identifier: str) -> Inquiry:
-        """Customer, tariff, power and unit behind a meter number or IDPEL."""
+    def inquiry(self, identifier: str, *, channel: str | None = None) -> Inquiry:
+        """Customer, tariff, power and unit behind a meter number or IDPEL.
+
+        With ``channel`` (a payment channel asking), ``unsold`` lists only that channel's own
+        undelivered tokens: a token paid through one seller is not handed to another.
+        """
         now = self.now()
         self._check_cutoff(now)
         with reading_session(self.engine) as session:
+            channel_id = self._channel(session, channel).id if channel is not None else None
             meter = self._find_meter(session, identifier)
             self._check_sellable(meter)
-            return self._inquiry_of(session, meter, now)
+            return self._inquiry_of(session, meter, now, channel_id=channel_id)
 
     def quote(self, channel: str, identifier: str, nominal: int) -> PriceBreakdown:
         """What a purchase would cost and buy, without buying."""
