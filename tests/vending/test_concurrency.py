@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TypeVar
 
 import pytest
@@ -12,7 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from prabayar.vending import ReferenceConflict, VendingService
+from prabayar.vending.db import create_engine_for
 from prabayar.vending.demo import DEMO_CUSTOMERS
+from prabayar.vending.keystore import MasterKey
 from prabayar.vending.models import AuditRow, Meter, MonthlyUsage, Purchase
 
 BUDI, SITI = DEMO_CUSTOMERS[0], DEMO_CUSTOMERS[1]
@@ -169,3 +175,42 @@ def test_busy_database_answers_in_process(
     assert busy.purchase("BANKDEMO", "BUSY-1", BUDI.meter_number, 20_000).tid > 0
     if busy is not service:
         busy.engine.dispose()
+
+
+_BUYER = """
+import sys
+from datetime import UTC, datetime
+from prabayar.vending import VendingService
+from prabayar.vending.db import create_engine_for
+from prabayar.vending.keystore import MasterKey, SoftwareKeyStore
+url, key, meter, prefix = sys.argv[1:5]
+engine = create_engine_for(url)
+clock = lambda: datetime(2026, 3, 10, 5, 0, tzinfo=UTC)
+service = VendingService(engine, SoftwareKeyStore(engine, MasterKey.from_base64(key)), clock=clock)
+for i in range(12):
+    service.purchase("H2HDEMO", f"{prefix}-{i}", meter, 20_000)
+engine.dispose()
+"""
+
+
+def test_two_processes_on_one_sqlite_file(
+    seeded_sqlite: Path, master_key: MasterKey, tmp_path: Path
+) -> None:
+    """Across processes only SQLite's own lock (BEGIN IMMEDIATE + busy timeout) serialises."""
+    target = tmp_path / "shared.sqlite3"
+    shutil.copyfile(seeded_sqlite, target)
+    url = f"sqlite:///{target}"
+    buyers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _BUYER, url, master_key.to_base64(), BUDI.meter_number, name]
+        )
+        for name in ("A", "B")
+    ]
+    assert [b.wait(timeout=120) for b in buyers] == [0, 0]
+    engine = create_engine_for(url)
+    try:
+        with Session(engine) as session:
+            tids = session.scalars(select(Purchase.tid).order_by(Purchase.id)).all()
+        assert len(tids) == 24 and list(tids) == sorted(set(tids))
+    finally:
+        engine.dispose()
