@@ -413,3 +413,13 @@ def test_token_for_another_meter_typed_with_a_typo(world: World, make) -> None:
     assert d.cause is Cause.WRONG_METER
     assert "one typing error" in " ".join(e.fact for e in d.evidence)
     assert SITI.meter_number not in d.explanation.en
+
+
+def test_naive_report_time_is_refused(world: World) -> None:
+    from datetime import datetime
+
+    from prabayar.support.engine import DiagnosisRequest
+    from prabayar.support.errors import InvalidDiagnosisRequest
+
+    with pytest.raises(InvalidDiagnosisRequest):
+        world.engine().diagnose(DiagnosisRequest(BUDI.meter_number, reported_at=datetime(2026, 1, 1)))

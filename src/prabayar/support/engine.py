@@ -28,7 +28,7 @@ from prabayar.sts import (
 )
 from prabayar.support import explain
 from prabayar.support.entry import DisplayHint, read_display, read_entry
-from prabayar.support.errors import SupportError
+from prabayar.support.errors import InvalidDiagnosisRequest, SupportError
 from prabayar.support.present import mask_number
 from prabayar.support.result import (
     Confidence,
@@ -37,6 +37,7 @@ from prabayar.support.result import (
     TokenCandidate,
 )
 from prabayar.support.sources import MeterRecord, MeterSnapshot, Sale, SupportSources
+from prabayar.support.text import Text
 from prabayar.support.typo_search import Recovered, search_typos
 from prabayar.support.typos import TOKEN_DIGITS, TOKEN_LIMIT, TypoClass, candidate_groups
 
@@ -112,6 +113,13 @@ class DiagnosisEngine:
         snapshot = self.sources.snapshot(meter.meter_number)
         sales = list(self.sources.sales_for_meter(meter.meter_number))
         now = request.reported_at or self.clock()
+        if now.tzinfo is None:
+            raise InvalidDiagnosisRequest(
+                Text(
+                    "Waktu laporan harus bertanda zona waktu.",
+                    "The report time must be timezone-aware (UTC inside).",
+                )
+            )
         case = _Case(request, meter, snapshot, sales, now, read_display(request.display))
         if case.hint is not None:
             case.note("input", f"meter display reported as {request.display!r} ({case.hint})")
