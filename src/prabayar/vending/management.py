@@ -1,0 +1,272 @@
+"""Management tokens and key operations: only by operators (keys: admins), always audited."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from prabayar import sts
+from prabayar.sts import (
+    ClearCredit,
+    ClearTamper,
+    Dkga,
+    KeyParameters,
+    KeyType,
+    SetMaximumPowerLimit,
+    Token,
+)
+from prabayar.vending._core import (
+    ServiceCore,
+    _params_of,
+)
+from prabayar.vending.db import claiming_session, reading_session
+from prabayar.vending.errors import (
+    InvalidRequest,
+    MeterReplaced,
+    NotAuthorized,
+    ReasonRequired,
+)
+from prabayar.vending.models import (
+    ManagementTokenRecord,
+    MeterStatus,
+    Role,
+    UserAccount,
+)
+from prabayar.vending.results import (
+    ManagementResult,
+    MeterKey,
+)
+
+
+class ManagementUseCases(ServiceCore):
+    """Clear tamper/credit, power limit, key change, vending keys, decoder key reads."""
+
+    @staticmethod
+    def _operator(session: Session, username: str, action: str) -> UserAccount:
+        user = session.scalar(select(UserAccount).where(UserAccount.username == username))
+        if user is None or not user.active or user.role not in (Role.OPERATOR, Role.ADMIN):
+            raise NotAuthorized(username, action)
+        return user
+
+    @staticmethod
+    def _reason(reason: str) -> str:
+        text = (reason or "").strip()
+        if len(text) < 3:
+            raise ReasonRequired()
+        return text
+
+    def _management(
+        self,
+        operator: str,
+        meter_number: str,
+        reason: str,
+        kind: str,
+        make: Callable[[int, int], Token],
+        detail: dict[str, Any],
+    ) -> ManagementResult:
+        why = self._reason(reason)
+        now = self.now()
+        with claiming_session(self.engine) as session:
+            self._operator(session, operator, f"issue a {kind} token")
+            meter = self._find_meter(session, meter_number, lock=True)
+            if meter.status == MeterStatus.REPLACED:
+                raise MeterReplaced(meter.meter_number, meter.replaced_by)
+            tid = self._next_tid(meter, now)
+            token = sts.encode(make(tid, secrets.randbelow(16)), self._decoder_key(meter))
+            session.add(
+                ManagementTokenRecord(
+                    meter_number=meter.meter_number,
+                    kind=kind,
+                    tokens=token,
+                    tid=tid,
+                    operator=operator,
+                    reason=why,
+                    created_at=now,
+                )
+            )
+            self._audit(
+                session, now, operator, f"management.{kind}", meter.meter_number,
+                reason=why, tid=tid, **detail,
+            )  # fmt: skip
+            return ManagementResult(
+                kind=kind,
+                meter_number=meter.meter_number,
+                tokens=(token,),
+                operator=operator,
+                reason=why,
+                created_at=now,
+                tid=tid,
+            )
+
+    def clear_tamper(self, operator: str, meter_number: str, reason: str) -> ManagementResult:
+        """A clear-tamper token (the meter shows PERIKSA / blocks credit until it is entered)."""
+        return self._management(
+            operator, meter_number, reason, "clear_tamper",
+            lambda tid, rnd: ClearTamper(tid=tid, rnd=rnd), {},
+        )  # fmt: skip
+
+    def clear_credit(self, operator: str, meter_number: str, reason: str, register: int = 0) -> ManagementResult:
+        """A clear-credit token for one register (0 electricity, 0xFFFF all)."""
+        if not 0 <= register <= 0xFFFF:
+            raise InvalidRequest("REGISTER TIDAK VALID", "the register is 0..65535")
+        return self._management(
+            operator, meter_number, reason, "clear_credit",
+            lambda tid, rnd: ClearCredit(tid=tid, register=register, rnd=rnd),
+            {"register": register},
+        )  # fmt: skip
+
+    def set_power_limit(self, operator: str, meter_number: str, watts: int, reason: str) -> ManagementResult:
+        """A set-maximum-power-limit token (watts)."""
+        if isinstance(watts, bool) or not isinstance(watts, int) or watts <= 0:
+            raise InvalidRequest("BATAS DAYA TIDAK VALID", "the power limit is a positive watts")
+        try:
+            SetMaximumPowerLimit(tid=0, watts=watts, rnd=0)
+        except sts.StsError as exc:
+            raise InvalidRequest("BATAS DAYA TIDAK VALID", str(exc)) from exc
+        return self._management(
+            operator, meter_number, reason, "power_limit",
+            lambda tid, rnd: SetMaximumPowerLimit(tid=tid, watts=watts, rnd=rnd),
+            {"watts": watts},
+        )  # fmt: skip
+
+    def key_change(
+        self,
+        operator: str,
+        meter_number: str,
+        reason: str,
+        *,
+        new_krn: int | None = None,
+        rollover: bool = False,
+    ) -> ManagementResult:
+        """Key change tokens moving the meter to a new key revision (and base date on rollover).
+
+        The tokens are encrypted with the meter's current key; the meter record is switched to
+        the new key in the same transaction, and on a rollover its TID counter starts again.
+        """
+        why = self._reason(reason)
+        now = self.now()
+        with claiming_session(self.engine) as session:
+            self._operator(session, operator, "issue key change tokens")
+            meter = self._find_meter(session, meter_number, lock=True)
+            if meter.status == MeterStatus.REPLACED:
+                raise MeterReplaced(meter.meter_number, meter.replaced_by)
+            current = _params_of(meter)
+            krn = new_krn if new_krn is not None else current.krn % 9 + 1
+            base = current.base_date
+            if rollover:
+                successor = current.base_date.successor
+                if successor is None:
+                    raise InvalidRequest("TIDAK ADA TANGGAL DASAR BERIKUTNYA", "no later STS base date exists")
+                base = successor
+            if krn == current.krn and not rollover:
+                raise InvalidRequest(
+                    "KRN BARU SAMA DENGAN KRN LAMA",
+                    f"the meter already uses KRN {krn}; a key change needs another revision",
+                )
+            if not 1 <= krn <= 9:
+                raise InvalidRequest("KRN TIDAK VALID", "a key revision number is 1..9")
+            new_params = KeyParameters(
+                key_type=current.key_type,
+                sgc=current.sgc,
+                tariff_index=current.tariff_index,
+                krn=krn,
+                ken=current.ken,
+                algorithm=current.algorithm,
+                base_date=base,
+                dkga=self.key_store.vending_key_dkga(current.sgc, krn),
+            )
+            pan = sts.meter_pan.from_meter_number(meter.meter_number)
+            current_key = self.key_store.decoder_key(pan, current)
+            new_key = self.key_store.decoder_key(pan, new_params)
+            tokens = tuple(sts.encode_key_change(current_key, new_key, new_params, rollover=rollover))
+            meter.krn = new_params.krn
+            meter.base_date = new_params.base_date.value
+            meter.dkga = new_params.dkga.value
+            if rollover:
+                meter.last_tid = 0
+            kind = "key_change_rollover" if rollover else "key_change"
+            session.add(
+                ManagementTokenRecord(
+                    meter_number=meter.meter_number,
+                    kind=kind,
+                    tokens=" ".join(tokens),
+                    tid=None,
+                    operator=operator,
+                    reason=why,
+                    created_at=now,
+                )
+            )
+            self._audit(
+                session, now, operator, f"key.{kind}", meter.meter_number, reason=why,
+                old_krn=current.krn, new_krn=krn, old_base_date=current.base_date.value,
+                new_base_date=base.value, old_key=current_key.fingerprint(),
+                new_key=new_key.fingerprint(), tokens=len(tokens),
+            )  # fmt: skip
+            return ManagementResult(
+                kind=kind,
+                meter_number=meter.meter_number,
+                tokens=tokens,
+                operator=operator,
+                reason=why,
+                created_at=now,
+            )
+
+    def generate_vending_key(self, admin: str, sgc: str, krn: int, dkga: Dkga = Dkga.DKGA04) -> None:
+        """A new vending key for a supply group and revision (admins only; audited)."""
+        with reading_session(self.engine) as session:
+            user = session.scalar(select(UserAccount).where(UserAccount.username == admin))
+            if user is None or not user.active or user.role != Role.ADMIN:
+                raise NotAuthorized(admin, "create vending keys (admin only)")
+        try:
+            KeyParameters(key_type=KeyType.DUTK, sgc=sgc, tariff_index="01", krn=krn, dkga=dkga)
+        except sts.StsError as exc:
+            raise InvalidRequest("PARAMETER KUNCI TIDAK VALID", str(exc)) from exc
+        if self.key_store.has_vending_key(sgc, krn):
+            raise InvalidRequest("KUNCI SUDAH ADA", f"a vending key for SGC {sgc} KRN {krn} already exists")
+        self.key_store.generate_vending_key(sgc, krn, dkga, actor=admin)
+
+    def meter_key(self, meter_number: str, *, actor: str, purpose: str) -> MeterKey:
+        """The meter's key parameters and decoder key, for a virtual meter or a diagnosis.
+
+        Every read is audited; the returned ``DecoderKey`` hides its bytes in any repr.
+        """
+        if not purpose.strip():
+            raise ReasonRequired()
+        now = self.now()
+        with claiming_session(self.engine) as session:
+            meter = self._find_meter(session, meter_number)
+            params = _params_of(meter)
+            pan = sts.meter_pan.from_meter_number(meter.meter_number)
+            key = self.key_store.decoder_key(pan, params)
+            self._audit(
+                session, now, actor, "key.decoder_read", meter.meter_number,
+                purpose=purpose.strip(), key=key.fingerprint(), krn=params.krn,
+            )  # fmt: skip
+            return MeterKey(meter.meter_number, pan, params, key)
+
+    def management_history(self, meter_number: str, limit: int = 20) -> list[ManagementResult]:
+        """The management tokens issued for a meter, newest first."""
+        with reading_session(self.engine) as session:
+            meter = self._find_meter(session, meter_number)
+            rows = session.scalars(
+                select(ManagementTokenRecord)
+                .where(ManagementTokenRecord.meter_number == meter.meter_number)
+                .order_by(ManagementTokenRecord.id.desc())
+                .limit(limit)
+            ).all()
+            return [
+                ManagementResult(
+                    kind=r.kind,
+                    meter_number=r.meter_number,
+                    tokens=tuple(r.tokens.split()),
+                    operator=r.operator,
+                    reason=r.reason,
+                    created_at=r.created_at,
+                    tid=r.tid,
+                )
+                for r in rows
+            ]
