@@ -126,11 +126,6 @@ def history(request: Request, customer: PageCustomer, services: ServicesDep) -> 
     return render(request, "customer/history.html", {"purchases": services.customer_purchases(customer, 50)})
 
 
-@router.get("/token-gagal")
-def token_failed(request: Request, customer: PageCustomer, services: ServicesDep) -> Response:
-    return render(request, "customer/token_failed.html", {"meters": services.customer_meters(customer)})
-
-
 @router.get("/pengaduan")
 def complaint_form(request: Request, customer: PageCustomer, services: ServicesDep) -> Response:
     return render(
