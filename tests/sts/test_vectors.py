@@ -130,3 +130,23 @@ def test_other_vector_kinds_from_the_same_schema() -> None:
     wrong_error = copy.deepcopy(entries[2])
     wrong_error["expected"]["error"] = "UsedError"
     assert not check_entry(wrong_error).passed
+
+
+def test_pos_rules_refuse_rollover_and_issue_within_ken() -> None:
+    rollover = {
+        "id": "pos-rollover",
+        "kind": "pos_rule",
+        "inputs": {"issue_datetime_utc": "2025-01-01T00:00:00", "tid_base_date": "1993-01-01"},
+        "expected": {"result": "POS refuses: TID rollover"},
+    }
+    within = {
+        "id": "pos-ok",
+        "kind": "pos_rule",
+        "inputs": {"ken": 255, "tid": 5916090},
+        "expected": {"result": "token issued"},
+    }
+    assert check_entry(rollover).passed
+    assert check_entry(within).passed
+    wrong = copy.deepcopy(within)
+    wrong["inputs"]["ken"] = 0x55
+    assert not check_entry(wrong).passed
