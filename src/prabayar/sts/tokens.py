@@ -79,11 +79,13 @@ class TransferCredit(Token):
 
     @classmethod
     def unpack(cls, block: int) -> Self:
-        return cls(
-            tid=block >> 32 & TID_MAX,
-            amount=amt.decode_amount(block >> 16 & 0xFFFF),
-            rnd=block >> 56 & 15,
-        )
+        # Hot path of every decode: the bit fields are in range by construction, so the
+        # validating __init__ is skipped.
+        token = object.__new__(cls)
+        object.__setattr__(token, "tid", block >> 32 & TID_MAX)
+        object.__setattr__(token, "amount", amt.decode_amount(block >> 16 & 0xFFFF))
+        object.__setattr__(token, "rnd", block >> 56 & 15)
+        return token
 
 
 @dataclass(frozen=True, slots=True)
