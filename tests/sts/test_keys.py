@@ -140,3 +140,24 @@ def test_token_made_with_derived_key_decodes() -> None:
     dk = sts.derive_decoder_key(VK04, pan, params)
     token = sts.ElectricityCredit(tid=123456, amount=Decimal("53.2"), rnd=9)
     assert sts.decode(sts.encode(token, dk), dk) == token
+
+
+def test_dkga03_deprecated_triple_des() -> None:
+    """No public vectors: check the construction against cryptography's 3DES directly."""
+    from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+    from cryptography.hazmat.primitives.ciphers import Cipher, modes
+
+    vk = bytes.fromhex("0123456789abcdeffedcba9876543210")
+    params = KeyParameters(key_type=KeyType.DUTK, sgc="123456", tariff_index="01", krn=1, dkga=Dkga.DKGA03)
+    x = (0x0072700000000000 ^ 0x2123456011FFFFFF).to_bytes(8, "big")
+    enc = Cipher(TripleDES(vk + vk[:8]), modes.ECB()).encryptor()
+    e = enc.update(x) + enc.finalize()
+    want = bytes(a ^ b for a, b in zip(e, x, strict=True))
+    assert sts.derive_decoder_key(VendingKey(vk), PAN, params).reveal() == want
+    with pytest.raises(InvalidKey, match="16-byte"):
+        sts.derive_decoder_key(VendingKey.from_hex("abababababababab"), PAN, params)
+    with pytest.raises(InvalidKey):
+        KeyParameters(
+            key_type=KeyType.DUTK, sgc="123456", tariff_index="01", krn=1, dkga=Dkga.DKGA03,
+            algorithm=EncryptionAlgorithm.MISTY1,
+        )  # fmt: skip

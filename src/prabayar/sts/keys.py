@@ -52,6 +52,7 @@ class Dkga(Enum):
     """Decoder key generation algorithms implemented here."""
 
     DKGA02 = "02"
+    DKGA03 = "03"  # deprecated; no public vectors (see _dkga03)
     DKGA04 = "04"
 
 
@@ -82,8 +83,8 @@ class KeyParameters:
             raise InvalidKey(f"a key revision number is 1..9, got {self.krn}")
         if not 0 <= int(self.ken) <= 255:
             raise InvalidKey(f"a key expiry number is 0..255, got {self.ken}")
-        if self.dkga is Dkga.DKGA02 and self.algorithm is EncryptionAlgorithm.MISTY1:
-            raise InvalidKey("DKGA02 makes 64-bit keys; MISTY1 needs DKGA04")
+        if self.dkga is not Dkga.DKGA04 and self.algorithm is EncryptionAlgorithm.MISTY1:
+            raise InvalidKey(f"{self.dkga.name} makes 64-bit keys; MISTY1 needs DKGA04")
         object.__setattr__(self, "sgc", sgc)
         object.__setattr__(self, "tariff_index", ti)
         object.__setattr__(self, "krn", int(self.krn))
@@ -178,6 +179,21 @@ def _dkga02(vending_key: VendingKey, pan: str, params: KeyParameters) -> bytes:
     return bytes(a ^ b ^ c for a, b, c in zip(e, x, vudk, strict=True))
 
 
+def _dkga03(vending_key: VendingKey, pan: str, params: KeyParameters) -> bytes:
+    """DEPRECATED DKGA03: two-key triple DES of PANBlock XOR CONTROLBlock, XOR-ed with it again.
+
+    Built from the one-line description in SPEC 8.5 (no public vectors exist); kept only for
+    old meters and marked as such in docs/sts.md.
+    """
+    vk = vending_key.reveal()
+    if len(vk) != 16:
+        raise InvalidKey("DKGA03 needs a 16-byte vending key (two DES keys)")
+    common = params.key_type is KeyType.DCTK
+    x = (meter_pan.pan_block(pan, common_key=common) ^ control_block(params)).to_bytes(8, "big")
+    e = dea.encrypt_bytes_3des(x, vk)
+    return bytes(a ^ b for a, b in zip(e, x, strict=True))
+
+
 def kdf_input(pan: str, params: KeyParameters) -> bytes:
     """The DKGA04 message: length-prefixed labels, a 0x00 separator, context, and L (SPEC 8.4)."""
     bits = params.algorithm.key_bytes * 8
@@ -201,7 +217,8 @@ def _dkga04(vending_key: VendingKey, pan: str, params: KeyParameters) -> bytes:
 
 def derive_decoder_key(vending_key: VendingKey, pan: str, params: KeyParameters) -> DecoderKey:
     """The decoder key of the meter with ``pan`` (18-digit meter PAN) under ``params``."""
-    raw = _dkga02(vending_key, pan, params) if params.dkga is Dkga.DKGA02 else _dkga04(vending_key, pan, params)
+    derive = {Dkga.DKGA02: _dkga02, Dkga.DKGA03: _dkga03, Dkga.DKGA04: _dkga04}[params.dkga]
+    raw = derive(vending_key, pan, params)
     return DecoderKey(raw, params.algorithm)
 
 

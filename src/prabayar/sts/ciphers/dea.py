@@ -28,6 +28,16 @@ def decrypt_bytes(data: bytes, key: bytes) -> bytes:
     return dec.update(data) + dec.finalize()
 
 
+def encrypt_bytes_3des(data: bytes, key: bytes) -> bytes:
+    """Two- or three-key triple DES (EDE) in ECB mode, for the deprecated DKGA03."""
+    if len(key) not in (16, 24):
+        raise ValueError("triple DES needs a 16- or 24-byte key")
+    if len(key) == 16:
+        key = key + key[:8]  # two-key EDE is K1 K2 K1
+    enc = Cipher(TripleDES(key), modes.ECB()).encryptor()
+    return enc.update(data) + enc.finalize()
+
+
 def encrypt(block: int, key: bytes) -> int:
     """Encrypt a 64-bit block (big-endian bytes) with single DES."""
     return int.from_bytes(encrypt_bytes(block.to_bytes(8, "big"), key), "big")
