@@ -41,7 +41,7 @@ def key(
     krn: Annotated[int, typer.Option(help="key revision number")] = 1,
     kt: Annotated[int, typer.Option(help="key type 0..3")] = 2,
     algorithm: Annotated[str, typer.Option(help="07 STA, 11 MISTY1, 09 DEA")] = "07",
-    dkga: Annotated[str, typer.Option(help="02 or 04")] = "02",
+    dkga: Annotated[str, typer.Option(help="02, 04 (or the deprecated 03)")] = "02",
     base_date: Annotated[str, typer.Option(help="1993, 2014 or 2035")] = "1993",
 ) -> None:
     """Derive a meter's decoder key (DKGA02 or DKGA04) and print it in hex."""
@@ -54,7 +54,7 @@ def key(
             krn=krn,
             algorithm=sts.EncryptionAlgorithm.parse(algorithm),
             base_date=sts.BaseDate.from_code(base_date),
-            dkga=sts.Dkga("04" if dkga.endswith("4") else "02"),
+            dkga=sts.Dkga(dkga[-2:].zfill(2)),
         )
         dk = sts.derive_decoder_key(sts.VendingKey.from_hex(vending_key), pan, params)
     except ERRORS as exc:
