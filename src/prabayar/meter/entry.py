@@ -100,7 +100,7 @@ def enter_token(state: MeterState, text: str, now: datetime) -> MeterResult:
             state.wrong_entries = 0
         return result
     tid: int = getattr(token, "tid")  # noqa: B009 - every other class 0/2 token has a TID
-    if tid_memory.is_old(state.tid_memory, tid):
+    if tid_memory.is_old(state.tid_memory, tid, state.settings.tid_memory_size):
         return _refused(state, ResultKind.OLD, token, now, f"TID {tid} older than memory")
     if tid_memory.is_used(state.tid_memory, tid):
         return _refused(state, ResultKind.USED, token, now, f"TID {tid} already used")

@@ -10,9 +10,12 @@ def manufacture_fill(manufacture_tid: int, size: int) -> list[int]:
     return [manufacture_tid] * size
 
 
-def is_old(memory: Sequence[int], tid: int) -> bool:
-    """Older than everything remembered: the meter can no longer tell whether it was used."""
-    return bool(memory) and tid < min(memory)
+def is_old(memory: Sequence[int], tid: int, size: int) -> bool:
+    """Older than everything a *full* memory remembers: the meter can no longer tell whether
+    it was used. A memory emptied by a TID rollover key change has forgotten nothing yet, so
+    until it fills again no token is "Old" (a token bought with the KCTs may be keyed in after
+    a later one)."""
+    return len(memory) >= size and tid < min(memory)
 
 
 def is_used(memory: Sequence[int], tid: int) -> bool:
