@@ -77,3 +77,13 @@ def test_audit_log_is_append_only(engine: Engine) -> None:
             conn.execute(text(statement))
     with engine.connect() as conn:
         assert conn.execute(text("SELECT actor FROM audit_log")).scalars().all() == ["t"]
+
+
+def test_engine_choices() -> None:
+    from prabayar.vending.db import create_engine_for
+
+    plain = create_engine_for("postgresql://u:secret@db.example/x", schema="s1", lock_timeout_ms=50)
+    assert plain.dialect.driver == "psycopg"
+    plain.dispose()
+    with pytest.raises(ValueError, match="SQLite or PostgreSQL"):
+        create_engine_for("mysql+pymysql://u@db/x")

@@ -50,6 +50,8 @@ def create_engine_for(
         _configure_sqlite(engine, in_memory=parsed.database in (None, "", ":memory:"))
         return engine
     if parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":  # plain URL: use psycopg 3, the installed driver
+            url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
         options = []
         if schema:
             options.append(f"-csearch_path={schema}")
