@@ -499,3 +499,23 @@ def test_a_channel_sees_only_its_own_unsold_tokens(service: VendingService) -> N
     assert len(service.inquiry(SITI.idpel).unsold) == 2  # operators and the customer see all
     with pytest.raises(UnknownChannel):
         service.inquiry(SITI.idpel, channel="NOPE")
+
+
+def test_key_expiry_and_exhausted_tids_need_a_key_change(service: VendingService) -> None:
+    from sqlalchemy import update
+
+    from prabayar.vending.models import Meter
+
+    with Session(service.engine) as session:
+        session.execute(update(Meter).where(Meter.meter_number == DEWI.meter_number).values(ken=1))
+        session.execute(
+            update(Meter)
+            .where(Meter.meter_number == BUDI.meter_number)
+            .values(last_tid=sts.TID_MAX)
+        )
+        session.commit()
+    with pytest.raises(KeyChangeRequired, match="expired"):
+        service.purchase("BANKDEMO", "ken-1", DEWI.meter_number, 20_000)
+    with pytest.raises(KeyChangeRequired, match="used up"):
+        service.clear_tamper("operator", BUDI.meter_number, "no TIDs left")
+    assert service.reprint(DEWI.meter_number) == []
