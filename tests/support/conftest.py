@@ -60,15 +60,17 @@ class World:
     def box(self) -> AesGcmBox:
         return AesGcmBox.from_master_key(STATE_KEY)
 
-    def meter(self, number: str, settings: MeterSettings | None = None) -> Meter:
-        """The customer's emulated meter, made a month before the story starts."""
+    def meter(
+        self, number: str, settings: MeterSettings | None = None, *, made: datetime | None = None
+    ) -> Meter:
+        """The customer's emulated meter, made a month before the story starts (or at ``made``)."""
         if number not in self.meters:
             mk = self.service.meter_key(number, actor="test", purpose="install emulated meter")
             store = StateFile(self.data_dir / "meters" / f"{number}.json", self.box)
             (self.data_dir / "meters").mkdir(parents=True, exist_ok=True)
             Meter.manufacture(
                 number, mk.decoder_key, mk.params, settings=settings, store=store,
-                clock=ManualClock(START - timedelta(days=30)),
+                clock=ManualClock(made or START - timedelta(days=30)),
             )  # fmt: skip
             self.meters[number] = Meter.open(store, self.clock)
         return self.meters[number]

@@ -125,7 +125,7 @@ def _accept(state: MeterState, digits: str, tid: int, kind: str, now: datetime, 
     tid_memory.remember(state.tid_memory, tid, state.settings.tid_memory_size)
     state.wrong_entries = 0
     state.remember_token(TokenRecord(digits, kind, tid, None, now))
-    state.log(now, "token_accepted", detail)
+    state.log(now, "token_accepted", f"{detail} (TID {tid})")
 
 
 def _function(state: MeterState, token: Token, digits: str, tid: int, now: datetime) -> MeterResult:
@@ -212,7 +212,7 @@ def _credit(state: MeterState, token: ElectricityCredit, digits: str, now: datet
     tid_memory.remember(state.tid_memory, token.tid, state.settings.tid_memory_size)
     state.wrong_entries = 0
     state.remember_token(TokenRecord(digits, "credit", token.tid, token.amount, now))
-    state.log(now, "token_accepted", f"credit +{kwh_token(token.amount)}, total {kwh(total)}")
+    state.log(now, "token_accepted", f"credit +{kwh_token(token.amount)}, total {kwh(total)} (TID {token.tid})")
     settle_relay(state, now)
     return make(
         state,

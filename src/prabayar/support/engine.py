@@ -109,7 +109,7 @@ class DiagnosisEngine:
     # -- entry ---------------------------------------------------------------------------
 
     def diagnose(self, request: DiagnosisRequest) -> Diagnosis:
-        meter = self.sources.meter(request.identifier.strip())
+        meter = self._meter_for(request)
         snapshot = self.sources.snapshot(meter.meter_number)
         sales = list(self.sources.sales_for_meter(meter.meter_number))
         now = request.reported_at or self.clock()
@@ -138,6 +138,23 @@ class DiagnosisEngine:
             meter_number=meter.meter_number,
             other_findings=tuple(f for f in case.findings if f != result.explanation),
         )
+
+    def _meter_for(self, request: DiagnosisRequest) -> MeterRecord:
+        """The meter asked about; for an IDPEL with several meters, the one the token was sold
+        for (an IDPEL names the customer, the token names the meter)."""
+        meter = self.sources.meter(request.identifier.strip())
+        ident = read_entry(request.identifier).digits
+        typed = read_entry(request.typed).digits if request.typed else None
+        if ident != meter.idpel or typed is None or len(typed) != TOKEN_DIGITS:
+            return meter
+        sale = self.sources.sale_by_token(typed)
+        if sale is None or sale.meter_number == meter.meter_number or sale.idpel != meter.idpel:
+            return meter
+        try:
+            other = self.sources.meter(sale.meter_number)
+        except SupportError:
+            return meter
+        return meter if other.replaced_by else other
 
     def _diagnose(self, case: _Case) -> explain.Finding:
         device = self._device_problem(case)
@@ -249,8 +266,10 @@ class DiagnosisEngine:
                 f"(IDPEL {mask_number(sale.idpel)}) "
                 f"at {sale.created_at.isoformat()} via {sale.channel}",
             )
-            other = self._other_meter(sale)
-            return explain.wrong_meter(sale, other)
+            return self._sold_elsewhere(case, sale)
+        used = self._used_here(case, digits, sale)
+        if used is not None:
+            return used
         key = case.meter_key
         if key is None:
             return explain.unknown_no_key()
@@ -263,6 +282,58 @@ class DiagnosisEngine:
         if sale is not None:
             case.note("ledger", f"sold for this meter at {sale.created_at.isoformat()}")
         return self._valid_token(case, digits, token, sale)
+
+    def _sold_elsewhere(self, case: _Case, sale: Sale) -> explain.Finding:
+        """A token sold for another meter: a stranger's (masked), or the customer's own."""
+        other = self._other_meter(sale)
+        if sale.idpel and sale.idpel == case.meter.idpel:
+            if other is not None and other.replaced_by:
+                case.note("ledger", f"sold for this customer's replaced meter {sale.meter_number}")
+                return explain.replaced_meter_token(sale, other.replaced_by)
+            case.note("ledger", f"sold for this customer's other meter {sale.meter_number}")
+            return explain.own_other_meter(sale)
+        return explain.wrong_meter(sale, other)
+
+    def _used_here(self, case: _Case, digits: str, sale: Sale | None) -> explain.Finding | None:
+        """The meter's own memory says it took these digits (or this sale's TID) already.
+
+        Checked before decoding: after a key change a used token no longer opens with the
+        meter's key, yet "already used" is still the answer.
+        """
+        snap = case.snapshot
+        if snap is None:
+            return None
+        entry = next((e for e in snap.accepted if e.digits == digits), None)
+        if entry is not None:
+            case.note("meter", "the meter's last-token memory holds these digits")
+            return explain.already_used(case.meter.meter_number, entry.entered_at, certain=True)
+        if sale is None or sale.tid is None:
+            return None
+        mark = f"(TID {sale.tid})"
+        for at, kind, detail in snap.events:
+            if kind == "token_accepted" and detail.endswith(mark) and at >= sale.created_at:
+                case.note("meter", f"the meter's event log shows TID {sale.tid} accepted")
+                return explain.already_used(case.meter.meter_number, at, certain=True)
+        return None
+
+    def _key_changed_since(self, case: _Case, sale: Sale) -> explain.Finding | None:
+        """Sold for this meter before a key change that the meter has (or may have) taken."""
+        changes = [
+            s.created_at for s in case.sales
+            if s.kind.startswith("key_change") and s.created_at >= sale.created_at
+        ]  # fmt: skip
+        snap = case.snapshot
+        if snap is not None:
+            taken = [at for at, kind, _ in snap.events if kind == "key_changed" and at >= sale.created_at]
+            if taken:
+                case.note("meter", f"the meter took a key change at {taken[0].isoformat()}, after the sale")
+                return explain.key_changed_since_sale(sale, taken[0], certain=True)
+            return None
+        if changes:
+            first = min(changes)
+            case.note("ledger", f"key change tokens were issued at {first.isoformat()}, after the sale")
+            return explain.key_changed_since_sale(sale, first, certain=False)
+        return None
 
     def _other_meter(self, sale: Sale) -> MeterRecord | None:
         try:
@@ -288,6 +359,10 @@ class DiagnosisEngine:
         if opens_with_vending_key and snap is not None:
             case.note("key", "opens with the key vending now uses, not with the meter's key")
             return explain.key_change(self._key_change_tokens(case, snap), certain=True)
+        if sale is not None:
+            changed = self._key_changed_since(case, sale)
+            if changed is not None:
+                return changed
         if sale is not None and snap is None:
             # sold for this meter by us, yet the meter rejects it: its key is out of date
             case.note("ledger", "sold for this meter; the meter still rejects it")
@@ -324,7 +399,7 @@ class DiagnosisEngine:
             f"the typed digits are one typing error ({edit.typo}, positions {edit.positions}) "
             f"away from a token sold for meter {mask_number(sale.meter_number)}",
         )
-        return explain.wrong_meter(sale, self._other_meter(sale))
+        return self._sold_elsewhere(case, sale)
 
     def _key_change_tokens(self, case: _Case, snap: MeterSnapshot) -> tuple[str, ...]:
         new_key, new_params = case.meter.key, case.meter.params

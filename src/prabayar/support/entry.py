@@ -28,28 +28,32 @@ class DisplayHint(StrEnum):
     UNKNOWN = "unknown"
 
 
+#: Words and phrases per hint, matched as whole words (so "TOKEN" is not "OK", "BLOCKED" is
+#: not "LOCKED"); the first hint with a match wins, so a lockout or tamper shown beside
+#: "GAGAL" is what counts.
 _HINTS: tuple[tuple[DisplayHint, tuple[str, ...]], ...] = (
     (DisplayHint.PERIKSA, ("PERIKSA", "TAMPER", "CHECK")),
     (DisplayHint.COVER_OPEN, ("RUSAK",)),
     (DisplayHint.BLANK, ("BLANK", "KOSONG", "MATI", "TIDAK MENYALA", "NO DISPLAY", "DEAD")),
-    (DisplayHint.BLOCKED, ("BLOCK", "BLOKIR")),
-    (DisplayHint.KEY_EXPIRED, ("KEY EXP", "KEYEXP", "DDTK", "KEY")),
-    (DisplayHint.LOCKED, ("LOC", "LOCK")),
+    (DisplayHint.BLOCKED, ("BLOCK", "BLOCKED", "BLOKIR", "DIBLOKIR", "TERBLOKIR")),
+    (DisplayHint.KEY_EXPIRED, ("KEY EXP", "KEYEXP", "KEY EXPIRED", "KEDALUWARSA", "DDTK", "DEFAULT KEY")),
+    (DisplayHint.LOCKED, ("LOC", "LOCK", "LOCKED", "LOCKOUT", "TERKUNCI")),
     (DisplayHint.USED, ("USED", "SUDAH DIPAKAI", "TERPAKAI")),
     (DisplayHint.OLD, ("OLD", "LAMA")),
-    (DisplayHint.OVER, ("OVER", "PENUH")),
-    (DisplayHint.ACCEPTED, ("BENAR", "ACCEPT", "OK")),
-    (DisplayHint.REJECTED, ("SALAH", "REJECT", "GAGAL", "ERROR", "ERR", "FAIL", "CRC")),
+    (DisplayHint.OVER, ("OVER", "OVERFLOW", "PENUH")),
+    (DisplayHint.REJECTED, ("SALAH", "REJECT", "REJECTED", "GAGAL", "ERROR", "ERR", "FAIL", "FAILED", "CRC")),
+    (DisplayHint.ACCEPTED, ("BENAR", "ACCEPT", "ACCEPTED", "OK", "BERHASIL")),
 )
+_WORDS = re.compile(r"[A-Z0-9]+")
 
 
 def read_display(text: str | None) -> DisplayHint | None:
     """The hint behind free text such as "GAGAL", "rUSAk" or "Reject 2"; None if nothing given."""
     if text is None or not text.strip():
         return None
-    upper = text.strip().upper()
-    for hint, words in _HINTS:
-        if any(w in upper for w in words):
+    words = f" {' '.join(_WORDS.findall(text.upper()))} "
+    for hint, phrases in _HINTS:
+        if any(f" {p} " in words for p in phrases):
             return hint
     return DisplayHint.UNKNOWN
 

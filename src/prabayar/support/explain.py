@@ -348,6 +348,96 @@ def wrong_meter(sale: Sale, other: MeterRecord | None) -> Finding:
     )
 
 
+def own_other_meter(sale: Sale) -> Finding:
+    """Bought for another meter of the same customer: no stranger to protect, no money lost."""
+    return Finding(
+        Cause.WRONG_METER,
+        Confidence.CERTAIN,
+        Text(
+            f"Token ini dibeli untuk meter Anda yang lain, {sale.meter_number}, pada "
+            f"{wib(sale.created_at)} lewat {sale.channel}. Token hanya bisa dipakai di meter "
+            "tujuan pembelian; di meter itu token ini masih berlaku.",
+            f"This token was bought for your other meter, {sale.meter_number}, on "
+            f"{wib(sale.created_at)} via {sale.channel}. A token only works on the meter it was "
+            "bought for; on that meter it is still good.",
+        ),
+        (
+            NextStep(
+                Action.ENTER_ON_OTHER_METER,
+                Text(
+                    f"Masukkan token ini di meter {sale.meter_number}. Untuk meter ini, beli "
+                    "token dengan nomor meter yang tertera di meter ini.",
+                    f"Enter this token on meter {sale.meter_number}. For this meter, buy a token "
+                    "with the meter number printed on it.",
+                ),
+                (sale.token,) if sale.token else (),
+            ),
+        ),
+        False,
+    )
+
+
+def replaced_meter_token(sale: Sale, new_meter: str | None) -> Finding:
+    """Bought for the customer's previous meter, which has since been replaced."""
+    new_id = f" dengan meter {new_meter}" if new_meter else ""
+    new_en = f" by meter {new_meter}" if new_meter else ""
+    return Finding(
+        Cause.WRONG_METER,
+        Confidence.CERTAIN,
+        Text(
+            f"Token ini dibeli pada {wib(sale.created_at)} untuk meter lama Anda "
+            f"{sale.meter_number}, yang sudah diganti{new_id}. Token meter lama tidak bisa "
+            "masuk ke meter baru; jika belum dimasukkan, kreditnya dipindahkan PLN.",
+            f"This token was bought on {wib(sale.created_at)} for your previous meter "
+            f"{sale.meter_number}, which has been replaced{new_en}. A token for the old meter "
+            "cannot go into the new one; if it was never entered, PLN transfers its credit.",
+        ),
+        (
+            NextStep(
+                Action.CONTACT_123,
+                Text(
+                    f"Tiket dibuat: petugas memeriksa apakah token (ref {sale.reference}) sudah "
+                    "masuk ke meter lama dan menerbitkan kreditnya sebagai token untuk meter baru.",
+                    f"A ticket is opened: an officer checks whether the token (ref {sale.reference}) "
+                    "reached the old meter and issues its credit as a token for the new meter.",
+                ),
+            ),
+        ),
+        True,
+    )
+
+
+def key_changed_since_sale(sale: Sale, changed_at: datetime, *, certain: bool) -> Finding:
+    """Made with the meter's previous key; the meter has taken its key change tokens since."""
+    amount = f" ({kwh(sale.kwh)})" if sale.kwh is not None else ""
+    return Finding(
+        Cause.KEY_CHANGED_SINCE_SALE,
+        _c(certain),
+        Text(
+            f"Token ini{amount} dibuat pada {wib(sale.created_at)} dengan kunci lama meter Anda. "
+            f"Pada {wib(changed_at)} meter menerima token ganti kunci (KCT, update KRN); sejak "
+            "itu meter hanya menerima token dengan kunci baru, jadi token ini ditolak. Kreditnya "
+            "tidak hilang.",
+            f"This token{amount} was made on {wib(sale.created_at)} with your meter's previous "
+            f"key. On {wib(changed_at)} the meter took key change tokens (KCT, KRN update); since "
+            "then it only accepts tokens made with the new key, so it rejects this one. The "
+            "credit is not lost.",
+        ),
+        (
+            NextStep(
+                Action.CONTACT_123,
+                Text(
+                    f"Tiket dibuat: PLN menerbitkan ulang kredit token ini (ref {sale.reference}) "
+                    "sebagai token dengan kunci baru. Lain kali masukkan token lama sebelum KCT.",
+                    f"A ticket is opened: PLN issues this token's credit (ref {sale.reference}) "
+                    "again as a token for the new key. Next time, enter old tokens before the KCTs.",
+                ),
+            ),
+        ),
+        True,
+    )
+
+
 def key_change(tokens: tuple[str, ...], *, certain: bool, rollover: bool = False) -> Finding:
     if tokens:
         listed = "; ".join(grouped(t) for t in tokens)

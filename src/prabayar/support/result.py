@@ -20,6 +20,7 @@ class Cause(StrEnum):
     ALREADY_USED = "already_used"
     TOO_OLD = "too_old"  # older than the meter's TID memory
     KEY_CHANGE_NEEDED = "key_change_needed"
+    KEY_CHANGED_SINCE_SALE = "key_changed_since_sale"  # made with the key the meter had before its KCT
     CREDIT_OVERFLOW = "credit_overflow"  # OVER
     CUSTOMER_BLOCKED = "customer_blocked"
     SALE_NOT_COMPLETED = "sale_not_completed"  # pending, failed, or never delivered
@@ -42,6 +43,7 @@ class Action(StrEnum):
     """Machine-readable next steps; the faces render ``NextStep.text``."""
 
     ENTER_CORRECTED_TOKEN = "enter_corrected_token"
+    ENTER_ON_OTHER_METER = "enter_on_other_meter"  # the customer's own other meter
     CHOOSE_BETWEEN_CANDIDATES = "choose_between_candidates"
     CHECK_RECEIPT = "check_receipt"
     CONTACT_SELLER = "contact_seller"

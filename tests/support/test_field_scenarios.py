@@ -1,0 +1,224 @@
+"""Field scenarios beyond the corpus: what customers and technicians meet after key changes,
+on meters with an odd history, and with the words they copy from the meter's display.
+
+Every story buys through the vending service, keys digits into an emulated meter, asks the
+engine, and checks the cause, the next step and whether a ticket is needed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from prabayar import sts
+from prabayar.meter import ResultKind, TamperCause
+from prabayar.support.entry import DisplayHint, read_display
+from prabayar.support.result import Action, Cause, Confidence
+from prabayar.vending.models import Meter as MeterRow
+from prabayar.vending.models import MeterStatus
+
+from .conftest import BUDI, OPERATOR, SITI, YULIANTI_LEGACY, World
+
+# -- after a key change ----------------------------------------------------------------------
+
+
+def test_token_used_before_a_key_change_and_typed_again_is_already_used(world: World) -> None:
+    meter = world.meter(BUDI.meter_number)
+    sale = world.buy(BUDI.meter_number)
+    assert meter.enter_token(sale.token).kind is ResultKind.ACCEPT
+    kc = world.service.key_change(OPERATOR, BUDI.meter_number, "KRN update")
+    for kct in kc.tokens:
+        assert meter.enter_token(kct).kind.accepted
+    again = meter.enter_token(sale.token)  # now a CRC failure: the key changed
+    assert again.kind is ResultKind.REJECT
+    d = world.diagnose(BUDI.meter_number, sale.token, "GAGAL")
+    assert d.cause is Cause.ALREADY_USED and d.confidence is Confidence.CERTAIN
+    assert not d.ticket_needed
+
+
+def test_used_token_out_of_the_last_token_memory_is_found_in_the_event_log(world: World) -> None:
+    meter = world.meter(BUDI.meter_number)
+    sale = world.buy(BUDI.meter_number)
+    assert meter.enter_token(sale.token).kind is ResultKind.ACCEPT
+    for _ in range(6):  # the meter remembers the digits of its last five tokens only
+        assert meter.enter_token(world.buy(BUDI.meter_number, 20_000).token).kind is ResultKind.ACCEPT
+    kc = world.service.key_change(OPERATOR, BUDI.meter_number, "KRN update")
+    for kct in kc.tokens:
+        meter.enter_token(kct)
+    assert all(t.digits != sale.token for t in meter.state.last_tokens)
+    d = world.diagnose(BUDI.meter_number, sale.token, "GAGAL")
+    assert d.cause is Cause.ALREADY_USED and d.confidence is Confidence.CERTAIN
+    assert any("event log" in e.fact for e in d.evidence)
+
+
+def test_token_bought_before_a_key_change_entered_after_it(world: World) -> None:
+    meter = world.meter(BUDI.meter_number)
+    sale = world.buy(BUDI.meter_number)  # kept for later
+    world.clock.advance(timedelta(hours=1))
+    kc = world.service.key_change(OPERATOR, BUDI.meter_number, "KRN update")
+    for kct in kc.tokens:
+        assert meter.enter_token(kct).kind.accepted
+    assert meter.enter_token(sale.token).kind is ResultKind.REJECT
+    d = world.diagnose(BUDI.meter_number, sale.token, "GAGAL")
+    assert d.cause is Cause.KEY_CHANGED_SINCE_SALE and d.confidence is Confidence.CERTAIN
+    assert d.ticket_needed  # PLN must issue the credit again under the new key
+    assert d.next_steps[0].action is Action.CONTACT_123
+    assert "KRN" in d.explanation.en
+    assert not any(s.action is Action.ENTER_KEY_CHANGE_TOKENS for s in d.next_steps)
+
+
+def test_token_bought_before_a_key_change_without_meter_state(world: World) -> None:
+    sale = world.buy(BUDI.meter_number)
+    world.clock.advance(timedelta(hours=1))
+    world.service.key_change(OPERATOR, BUDI.meter_number, "KRN update")
+    d = world.diagnose(BUDI.meter_number, sale.token, "GAGAL")  # a real meter: no state file
+    assert d.cause is Cause.KEY_CHANGED_SINCE_SALE and d.confidence is Confidence.LIKELY
+    assert d.ticket_needed
+
+
+def test_token_bought_before_a_key_change_still_works_before_the_kcts(world: World) -> None:
+    meter = world.meter(BUDI.meter_number)
+    sale = world.buy(BUDI.meter_number)
+    world.service.key_change(OPERATOR, BUDI.meter_number, "KRN update")
+    d = world.diagnose(BUDI.meter_number, sale.token)
+    assert d.cause is Cause.NO_FAULT_FOUND
+    assert meter.enter_token(sale.token).kind is ResultKind.ACCEPT
+
+
+def test_key_change_sections_from_two_sets_then_the_diagnosis_repairs_the_key(world: World) -> None:
+    meter = world.meter(BUDI.meter_number)
+    first = world.service.key_change(OPERATOR, BUDI.meter_number, "KRN update")
+    assert meter.enter_token(first.tokens[0]).kind is ResultKind.KCT_PARTIAL
+    # the officer thought it failed and issued another set; the customer typed its 2nd section
+    mk = world.service.meter_key(BUDI.meter_number, actor="test", purpose="officer")
+    other_key = sts.DecoderKey(bytes(8), mk.decoder_key.algorithm)
+    other_params = mk.params
+    mixed_second = sts.encode_key_change(meter.state.key, other_key, other_params)[1]
+    assert meter.enter_token(mixed_second).kind is ResultKind.ACCEPT  # no set id: a mixed key
+    sale = world.buy(BUDI.meter_number)
+    assert meter.enter_token(sale.token).kind is ResultKind.REJECT
+    d = world.diagnose(BUDI.meter_number, sale.token, "GAGAL")
+    assert d.cause is Cause.KEY_CHANGE_NEEDED and d.confidence is Confidence.CERTAIN
+    for kct in d.next_steps[0].tokens:
+        assert meter.enter_token(kct).kind.accepted
+    assert meter.enter_token(sale.token).kind is ResultKind.ACCEPT
+
+
+def test_rollover_then_tokens_in_any_order_and_an_old_token_replayed(world: World) -> None:
+    number = YULIANTI_LEGACY.meter_number
+    meter = world.meter(number, made=datetime(2023, 5, 1, tzinfo=UTC))  # still on base date 1993
+    kc = world.service.key_change(OPERATOR, number, "TID rollover", rollover=True)
+    early = world.buy(number)
+    later = world.buy(number)
+    for kct in kc.tokens:
+        assert meter.enter_token(kct).kind.accepted
+    assert meter.enter_token(later.token).kind is ResultKind.ACCEPT
+    assert meter.enter_token(early.token).kind is ResultKind.ACCEPT
+    d = world.diagnose(number, early.token, "USED")
+    assert d.cause is Cause.ALREADY_USED
+
+
+# -- tamper ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cause", list(TamperCause))
+def test_each_tamper_cause_is_named_with_its_code(world: World, cause: TamperCause) -> None:
+    meter = world.meter(BUDI.meter_number)
+    meter.tamper(cause)
+    sale = world.buy(BUDI.meter_number)
+    assert meter.enter_token(sale.token).kind is ResultKind.TAMPER
+    d = world.diagnose(BUDI.meter_number, sale.token, "PERIKSA")
+    assert d.cause is Cause.TAMPER and d.confidence is Confidence.CERTAIN and d.ticket_needed
+    assert f"code 08 shows {int(cause)}" in d.explanation.en
+    assert cause.label_en in d.explanation.en
+
+
+# -- who the token was for ---------------------------------------------------------------------
+
+
+def _second_meter_for(world: World, idpel_owner_meter: str) -> str:
+    """Give the owner of ``idpel_owner_meter`` a second meter (a second house on one IDPEL)."""
+    number = "14100000" + "77"
+    number += sts.meter_number.calc_check_digit(number)
+    with Session(world.service.engine) as session, session.begin():
+        first = session.scalar(select(MeterRow).where(MeterRow.meter_number == idpel_owner_meter))
+        assert first is not None
+        session.add(
+            MeterRow(
+                meter_number=number, customer_id=first.customer_id, status=MeterStatus.ACTIVE,
+                key_type=first.key_type, sgc=first.sgc, tariff_index=first.tariff_index,
+                krn=first.krn, ken=first.ken, algorithm=first.algorithm,
+                base_date=first.base_date, dkga=first.dkga, last_tid=0,
+            )
+        )  # fmt: skip
+    return number
+
+
+def test_token_for_the_customers_other_meter(world: World) -> None:
+    second = _second_meter_for(world, BUDI.meter_number)
+    first_meter = world.meter(BUDI.meter_number)
+    sale = world.buy(second)  # bought for the kos house, typed at home
+    assert first_meter.enter_token(sale.token).kind is ResultKind.REJECT
+    d = world.diagnose(BUDI.meter_number, sale.token, "GAGAL")
+    assert d.cause is Cause.WRONG_METER
+    # the customer's own meter: no need to mask it, and the next step is to enter it there
+    assert second in d.explanation.en and second in d.explanation.id
+    assert d.next_steps[0].action is Action.ENTER_ON_OTHER_METER
+    assert world.meter(second).enter_token(sale.token).kind is ResultKind.ACCEPT
+
+
+def test_diagnosis_by_idpel_with_two_meters_follows_the_token(world: World) -> None:
+    second = _second_meter_for(world, BUDI.meter_number)
+    world.meter(BUDI.meter_number)
+    sale = world.buy(BUDI.meter_number)
+    d = world.diagnose(BUDI.idpel, sale.token)
+    assert d.meter_number == BUDI.meter_number and d.cause is Cause.NO_FAULT_FOUND
+    sale2 = world.buy(second)
+    d2 = world.diagnose(BUDI.idpel, sale2.token)
+    assert d2.meter_number == second and d2.cause is Cause.NO_FAULT_FOUND
+
+
+def test_neighbours_token_stays_masked(world: World) -> None:
+    world.meter(BUDI.meter_number)
+    sale = world.buy(SITI.meter_number)
+    d = world.diagnose(BUDI.meter_number, sale.token, "GAGAL")
+    assert d.cause is Cause.WRONG_METER and SITI.meter_number not in d.explanation.en
+    assert d.next_steps[0].action is Action.CONTACT_SELLER
+
+
+# -- what customers copy from the display ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("display", "hint"),
+    [
+        ("GAGAL · Token salah", DisplayHint.REJECTED),
+        ("REJECT token", DisplayHint.REJECTED),
+        ("token gagal", DisplayHint.REJECTED),
+        ("TERKUNCI · Tunggu 40 detik", DisplayHint.LOCKED),
+        ("LOCKED OUT · Wait 40 s", DisplayHint.LOCKED),
+        ("Loc Out", DisplayHint.LOCKED),
+        ("USED · Token sudah dipakai", DisplayHint.USED),
+        ("OLD · Token terlalu lama", DisplayHint.OLD),
+        ("OVER · Kredit melebihi kapasitas", DisplayHint.OVER),
+        ("KEY EXP · Kunci kedaluwarsa", DisplayHint.KEY_EXPIRED),
+        ("PERIKSA · Hubungi PLN 123", DisplayHint.PERIKSA),
+        ("BENAR +20.0 kWh", DisplayHint.ACCEPTED),
+        ("rUSAk", DisplayHint.COVER_OPEN),
+        ("Reject 2", DisplayHint.REJECTED),
+        ("layar mati", DisplayHint.BLANK),
+        ("Blocked", DisplayHint.BLOCKED),
+    ],
+)
+def test_display_words_as_the_meter_shows_them(display: str, hint: DisplayHint) -> None:
+    assert read_display(display) is hint
+
+
+def test_rejected_display_without_meter_state_is_not_read_as_accepted(world: World) -> None:
+    sale = world.buy(SITI.meter_number)
+    d = world.diagnose(BUDI.meter_number, sale.token, "GAGAL token salah")
+    assert d.cause is Cause.WRONG_METER
+    assert any("rejected" in e.fact for e in d.evidence)
