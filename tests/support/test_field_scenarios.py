@@ -8,6 +8,7 @@ engine, and checks the cause, the next step and whether a ticket is needed.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -222,3 +223,70 @@ def test_rejected_display_without_meter_state_is_not_read_as_accepted(world: Wor
     d = world.diagnose(BUDI.meter_number, sale.token, "GAGAL token salah")
     assert d.cause is Cause.WRONG_METER
     assert any("rejected" in e.fact for e in d.evidence)
+
+
+# -- a replaced meter --------------------------------------------------------------------------
+
+
+def _replace(world: World, old: str) -> str:
+    """Replace ``old`` through a complaint ticket (inspection first), carrying nothing."""
+    new = "1410000099"
+    new += sts.meter_number.calc_check_digit(new)
+    tickets = world.tickets()
+    t = tickets.open(channel="cc123", identifier=old, actor="agent1", description="LCD mati")
+    tickets.assign(t.number, "teknisi-andi", "spv1")
+    tickets.record_inspection(t.number, "LCD mati", installation_ok=True, actor="teknisi-andi")
+    tickets.replace_meter(t.number, OPERATOR, new, Decimal(0))
+    return new
+
+
+def test_token_for_the_replaced_meter_entered_on_the_new_one(world: World) -> None:
+    world.meter(BUDI.meter_number)
+    kept = world.buy(BUDI.meter_number)  # bought, never entered, then the meter broke
+    new = _replace(world, BUDI.meter_number)
+    new_meter = world.meter(new)
+    assert new_meter.enter_token(kept.token).kind is ResultKind.REJECT
+    d = world.diagnose(new, kept.token, "GAGAL")
+    assert d.cause is Cause.WRONG_METER and d.ticket_needed
+    assert BUDI.meter_number in d.explanation.en and "replaced" in d.explanation.en
+    assert d.next_steps[0].action is Action.CONTACT_123
+    # asked with the IDPEL, the answer is the same (the old meter is not "the" meter any more)
+    d2 = world.diagnose(BUDI.idpel, kept.token, "GAGAL")
+    assert d2.meter_number == new and d2.cause is Cause.WRONG_METER and d2.ticket_needed
+
+
+def test_diagnosis_asked_for_the_old_meter_number_names_the_new_meter(world: World) -> None:
+    world.meter(BUDI.meter_number)
+    new = _replace(world, BUDI.meter_number)
+    sale = world.buy(new)
+    d = world.diagnose(BUDI.meter_number, sale.token)
+    assert d.cause is Cause.WRONG_METER
+    assert new in d.explanation.en
+    assert d.next_steps[0].action is Action.ENTER_ON_OTHER_METER
+
+
+# -- the display against the meter's own state -------------------------------------------------
+
+
+def test_listrik_mati_on_a_working_meter_out_of_credit_is_not_a_broken_meter(world: World) -> None:
+    meter = world.meter(BUDI.meter_number)  # no credit: the relay is open, "listrik mati"
+    sale = world.buy(BUDI.meter_number)
+    d = world.diagnose(BUDI.meter_number, sale.token, "listrik mati")
+    assert d.cause is Cause.NO_FAULT_FOUND and not d.ticket_needed
+    assert meter.enter_token(sale.token).kind is ResultKind.ACCEPT
+
+
+def test_periksa_reported_but_the_meter_state_has_no_tamper(world: World) -> None:
+    world.meter(BUDI.meter_number)
+    sale = world.buy(SITI.meter_number)
+    d = world.diagnose(BUDI.meter_number, sale.token, "PERIKSA")
+    assert d.cause is Cause.WRONG_METER  # the meter's own state outranks the words reported
+
+
+@pytest.mark.parametrize(
+    ("display", "hint"),
+    [("listrik mati", DisplayHint.UNKNOWN), ("layar mati", DisplayHint.BLANK),
+     ("listrik mati, GAGAL", DisplayHint.REJECTED), ("meter mati total", DisplayHint.BLANK)],
+)  # fmt: skip
+def test_supply_off_is_not_a_dead_display(display: str, hint: DisplayHint) -> None:
+    assert read_display(display) is hint

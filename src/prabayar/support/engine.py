@@ -189,12 +189,15 @@ class DiagnosisEngine:
         if snap is not None and snap.broken:
             case.note("meter", f"meter reports a fault: {snap.broken}")
             return explain.broken_meter(self._credit(case), certain=True)
-        if case.hint is DisplayHint.BLANK:
-            return explain.broken_meter(self._credit(case), certain=False)
         if snap is not None and snap.tamper:
             case.note("meter", f"meter is in tamper state: {snap.tamper}")
             return explain.tamper(snap.tamper, certain=True)
-        if case.hint in (DisplayHint.PERIKSA, DisplayHint.COVER_OPEN):
+        if snap is not None and case.hint in _DEVICE_HINTS:
+            # the meter's own memory outranks words passed on by phone or chat
+            case.note("meter", f"the meter's state shows no fault and no tamper ({case.hint} not confirmed)")
+        elif case.hint is DisplayHint.BLANK:
+            return explain.broken_meter(self._credit(case), certain=False)
+        elif case.hint in (DisplayHint.PERIKSA, DisplayHint.COVER_OPEN):
             return explain.tamper(None, certain=False)
         if case.hint is DisplayHint.BLOCKED or (case.meter.blocked and not case.request.typed):
             return explain.customer_blocked(certain=case.meter.blocked)
@@ -555,6 +558,9 @@ class DiagnosisEngine:
             parts.append(f"sold {explain.wib(sale.created_at)} via {sale.channel}")
         return ", ".join(parts)
 
+
+#: Display words about the device itself, which a readable meter state confirms or refutes.
+_DEVICE_HINTS = (DisplayHint.BLANK, DisplayHint.PERIKSA, DisplayHint.COVER_OPEN)
 
 # Tokens a customer may hold that the key alone can vouch for (each carries a TID to check).
 _KEYLESS_PLAUSIBLE = (ElectricityCredit, ClearTamper, SetMaximumPowerLimit, ClearCredit)

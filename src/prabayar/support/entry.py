@@ -45,6 +45,7 @@ _HINTS: tuple[tuple[DisplayHint, tuple[str, ...]], ...] = (
     (DisplayHint.ACCEPTED, ("BENAR", "ACCEPT", "ACCEPTED", "OK", "BERHASIL")),
 )
 _WORDS = re.compile(r"[A-Z0-9]+")
+_SUPPLY_OFF = ("LISTRIK MATI", "LISTRIKNYA MATI", "LAMPU MATI", "POWER OFF")
 
 
 def read_display(text: str | None) -> DisplayHint | None:
@@ -52,6 +53,8 @@ def read_display(text: str | None) -> DisplayHint | None:
     if text is None or not text.strip():
         return None
     words = f" {' '.join(_WORDS.findall(text.upper()))} "
+    for supply in _SUPPLY_OFF:  # "listrik mati" is the supply (no credit, trip), not the LCD
+        words = words.replace(f" {supply} ", " ")
     for hint, phrases in _HINTS:
         if any(f" {p} " in words for p in phrases):
             return hint
