@@ -358,3 +358,16 @@ def test_a_token_made_with_no_key_this_meter_knows(rig: Rig) -> None:
     foreign = sts.encode(sts.ElectricityCredit(tid=rig.next_tid(), amount=Decimal(10)), OTHER_STA)
     r = rig.enter(foreign)
     assert (r.kind, r.reason, r.credit_kwh) == (ResultKind.REJECT, "crc", 0)
+
+
+def test_after_rollover_the_emptied_memory_survives_a_reload(make_rig: MakeRig, tmp_path, box: AesGcmBox) -> None:
+    params = params_for(base_date=sts.BaseDate.Y1993, dkga=sts.Dkga.DKGA02)
+    rig = make_rig(params=params, start=datetime(2024, 11, 1, tzinfo=UTC), store=StateFile(tmp_path / "m.json", box))
+    rig.clock.advance(timedelta(days=25))
+    new_params = params_for(base_date=sts.BaseDate.Y2014, krn=2)
+    for kct in rig.key_change(NEW_STA, new_params, rollover=True):
+        rig.enter(kct)
+    reload(rig, box)
+    assert rig.meter.state.tid_memory == [] and rig.meter.state.params.base_date is sts.BaseDate.Y2014
+    rig.switch_key(NEW_STA, new_params)
+    assert rig.enter(rig.credit("5")).kind is ResultKind.ACCEPT

@@ -313,6 +313,12 @@ def _build(doc: dict[str, Any], box: SecretBox, r: _Reader) -> MeterState:
         raise r.damaged("decoder key algorithm and key parameters disagree")
     if state.relay is RelayState.CLOSED and state.credit_kwh <= 0:
         raise r.damaged("relay closed with no credit")
+    if state.credit_kwh < 0 or state.cumulative_kwh < 0:
+        raise r.damaged("a register is negative")
+    if state.wrong_entries < 0 or state.load_watts < 0:
+        raise r.damaged("wrong_entries and load_watts cannot be negative")
+    if not set(sections) <= {3, 4, 8, 9}:
+        raise r.damaged("kct_sections holds a subclass that is not a key change section")
     return state
 
 
