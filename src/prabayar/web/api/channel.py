@@ -35,11 +35,13 @@ _ERRORS = error_responses(401, 403, 404, 409, 422, 429, 503)
 )
 def inquiry(body: InquiryIn, channel: CurrentChannel, services: ServicesDep) -> InquiryOut:
     vending = services.vending
-    found = services.call(vending.inquiry, body.identifier)
+    # vending filters undelivered tokens to this channel's own sales: a token paid through one
+    # seller is never handed to another.
+    found = services.call(vending.inquiry, body.identifier, channel=channel.subject)
     price = None
     if body.nominal is not None:
         price = services.call(vending.quote, channel.subject, body.identifier, body.nominal)
-    return InquiryOut.of(found, [u for u in found.unsold if u.channel == channel.subject], price)
+    return InquiryOut.of(found, list(found.unsold), price)
 
 
 @router.post(
