@@ -290,3 +290,79 @@ def test_periksa_reported_but_the_meter_state_has_no_tamper(world: World) -> Non
 )  # fmt: skip
 def test_supply_off_is_not_a_dead_display(display: str, hint: DisplayHint) -> None:
     assert read_display(display) is hint
+
+
+# -- management and test tokens ----------------------------------------------------------------
+
+ANY_KEY = sts.DecoderKey(bytes(8), sts.EncryptionAlgorithm.STA)  # class 1 is not encrypted
+
+
+def test_key_change_tokens_typed_again_after_success(world: World) -> None:
+    meter = world.meter(BUDI.meter_number)
+    kc = world.service.key_change(OPERATOR, BUDI.meter_number, "KRN update")
+    for kct in kc.tokens:
+        assert meter.enter_token(kct).kind.accepted
+    assert meter.enter_token(kc.tokens[0]).kind is ResultKind.REJECT
+    d = world.diagnose(BUDI.meter_number, kc.tokens[0], "GAGAL")
+    assert d.cause is Cause.ALREADY_USED and not d.ticket_needed
+    assert "key change" in d.explanation.en
+
+
+def test_key_change_timed_out_then_the_diagnosis_gives_the_set_again(world: World) -> None:
+    meter = world.meter(BUDI.meter_number)
+    kc = world.service.key_change(OPERATOR, BUDI.meter_number, "KRN update")
+    assert meter.enter_token(kc.tokens[0]).kind is ResultKind.KCT_PARTIAL
+    world.clock.advance(timedelta(minutes=15))  # the second one only a quarter of an hour later
+    assert meter.enter_token(kc.tokens[1]).kind is ResultKind.KCT_PARTIAL
+    sale = world.buy(BUDI.meter_number)
+    assert meter.enter_token(sale.token).kind is ResultKind.REJECT
+    d = world.diagnose(BUDI.meter_number, sale.token, "GAGAL")
+    assert d.cause is Cause.KEY_CHANGE_NEEDED and d.next_steps[0].tokens == kc.tokens
+    # a lone staged section would complete the set early and make the next KCT fail: the
+    # step says to restart the meter (00) first, which forgets staged sections
+    assert "00" in d.next_steps[0].text.en and "restart" in d.next_steps[0].text.en
+    assert meter.key_in("00").kind is ResultKind.CODE
+    for kct in d.next_steps[0].tokens:
+        assert meter.enter_token(kct).kind.accepted
+    assert meter.enter_token(sale.token).kind is ResultKind.ACCEPT
+
+
+def test_clear_credit_for_a_register_the_meter_does_not_have(world: World) -> None:
+    meter = world.meter(BUDI.meter_number)
+    (token,) = world.service.clear_credit(OPERATOR, BUDI.meter_number, "water register", register=1).tokens
+    assert meter.enter_token(token).kind is ResultKind.RANGE_ERROR
+    d = world.diagnose(BUDI.meter_number, token, "GAGAL")
+    assert d.cause is not Cause.NO_FAULT_FOUND
+    assert d.ticket_needed and "register" in d.explanation.en
+
+
+def test_test_token_for_another_manufacturer(world: World) -> None:
+    meter = world.meter(BUDI.meter_number)
+    token = sts.encode(sts.MeterTestDisplay(control=0, manufacturer_code=99), ANY_KEY)
+    assert meter.enter_token(token).kind is ResultKind.REJECT
+    d = world.diagnose(BUDI.meter_number, token, "GAGAL")
+    assert d.cause is Cause.NOT_A_TOKEN
+    assert "test" in d.explanation.en and "99" in d.explanation.en
+
+
+def test_test_token_for_this_meter_adds_no_credit(world: World) -> None:
+    meter = world.meter(BUDI.meter_number)
+    own = sts.meter_number.manufacturer_code(BUDI.meter_number)
+    token = sts.encode(sts.MeterTestDisplay(control=0, manufacturer_code=own), ANY_KEY)
+    assert meter.enter_token(token).kind is ResultKind.TEST_DISPLAY
+    d = world.diagnose(BUDI.meter_number, token)
+    assert d.cause is Cause.NOT_A_TOKEN and "test" in d.explanation.en and "no credit" in d.explanation.en
+
+
+@pytest.mark.parametrize("swap", [("0", "O"), ("1", "l"), ("1", "I"), ("0", "o")])
+def test_letters_that_look_like_digits_in_a_chat_message(world: World, swap: tuple[str, str]) -> None:
+    world.meter(BUDI.meter_number)
+    sale = world.buy(BUDI.meter_number)
+    digit, letter = swap
+    token = sale.token
+    if digit not in token:
+        pytest.skip("no such digit in this token")
+    typed = token.replace(digit, letter, 1)
+    d = world.diagnose(BUDI.meter_number, typed)
+    assert d.cause is Cause.NO_FAULT_FOUND
+    assert any("letter" in e.fact for e in d.evidence)

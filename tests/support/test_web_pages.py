@@ -95,9 +95,14 @@ def test_operator_desk_runs_a_ticket_to_closure(web: Any) -> None:
         assert resp.status_code == 303, (action, resp.text[:300])
     page = web.get(url).text
     assert 'data-status="closed"' in page
-    kinds = re.findall(r"<td>([a-z_]+)</td><td>[a-z_]+</td></tr>", page)
-    assert kinds == ["opened", "assigned", "visit_scheduled", "inspected", "clear_tamper_issued",
-                     "resolved", "closed"]  # fmt: skip
+    from prabayar.web.i18n import translate
+
+    steps_shown = re.findall(r"<td>([^<]+)</td><td>[^<]+</td></tr>", page)
+    expected = ["opened", "assigned", "visit_scheduled", "inspected", "clear_tamper_issued",
+                "resolved", "closed"]  # fmt: skip
+    assert len(steps_shown) == len(expected)
+    for shown, kind in zip(steps_shown, expected, strict=True):  # raw kinds or their labels
+        assert shown in (kind, translate(f"step.{kind}", "id"), translate(f"step.{kind}", "en")), (shown, kind)
     overdue = web.get("/konsol/tiket?overdue=1&status=closed").text
     assert number not in overdue
 

@@ -18,12 +18,19 @@ from prabayar.sts import (
     ClearTamper,
     DecoderKey,
     ElectricityCredit,
+    KeyChange1,
+    KeyChange2,
+    KeyChange3,
+    KeyChange4,
+    MeterTestDisplay,
     SetMaximumPowerLimit,
+    SetPhaseUnbalanceLimit,
     StsError,
     Token,
     check_key_expiry,
     decode,
     encode_key_change,
+    meter_number,
     tid_from_datetime,
 )
 from prabayar.support import explain
@@ -163,11 +170,13 @@ class DiagnosisEngine:
         typed = case.request.typed
         if typed is None or not typed.strip():
             return self._no_token(case)
-        entry = read_entry(typed)
-        if entry.digits is None:
-            case.note("input", "the entry contains letters or symbols")
-            return explain.not_a_token_letters()
-        digits = entry.digits
+        digits = read_entry(typed).digits
+        if digits is None:
+            digits = read_entry(typed.translate(_LOOKALIKE)).digits
+            if digits is None or len(digits) < 16:
+                case.note("input", "the entry contains letters or symbols")
+                return explain.not_a_token_letters()
+            case.note("input", "letters that look like digits (O for 0, l or I for 1) were read as digits")
         case.note("input", f"{len(digits)} digits typed")
         if len(digits) == 16:
             return self._sixteen(case, digits)
@@ -362,6 +371,15 @@ class DiagnosisEngine:
         if opens_with_vending_key and snap is not None:
             case.note("key", "opens with the key vending now uses, not with the meter's key")
             return explain.key_change(self._key_change_tokens(case, snap), certain=True)
+        if sale is not None and sale.kind.startswith("key_change"):
+            # an exact KCT from the ledger that the meter refuses: the meter no longer has the
+            # key it was made under, i.e. it already took the set
+            done = (
+                snap is not None and snap.key is not None and vending_key is not None
+                and not _key_differs(vending_key, snap.key)
+            )  # fmt: skip
+            case.note("ledger", "a key change token issued for this meter; the meter no longer opens it")
+            return explain.key_change_done(certain=done)
         if sale is not None:
             changed = self._key_changed_since(case, sale)
             if changed is not None:
@@ -412,6 +430,16 @@ class DiagnosisEngine:
         return tuple(encode_key_change(snap.key, new_key, new_params, rollover=rollover))
 
     def _valid_token(self, case: _Case, digits: str, token: Token, sale: Sale | None) -> explain.Finding:
+        if isinstance(token, MeterTestDisplay):
+            own = meter_number.manufacturer_code(case.meter.meter_number)
+            own_format = 0 if len(case.meter.meter_number) == 11 else 1
+            fits = token.manufacturer_code == own and token.format == own_format
+            case.note("key", f"a class 1 test token for manufacturer {token.manufacturer_code:02d}")
+            return explain.test_token(token.manufacturer_code, own, fits=fits)
+        unsupported = _unsupported(token)
+        if unsupported is not None:
+            case.note("key", f"{token.name}: the meter cannot carry it out")
+            return explain.function_not_supported(*unsupported)
         tid = getattr(token, "tid", None)
         snap = case.snapshot
         if tid is not None and snap is not None:
@@ -559,11 +587,30 @@ class DiagnosisEngine:
         return ", ".join(parts)
 
 
+#: Letters a chat message or a form gets instead of digits (a keypad has no letters).
+_LOOKALIKE = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "i": "1"})
+
 #: Display words about the device itself, which a readable meter state confirms or refutes.
 _DEVICE_HINTS = (DisplayHint.BLANK, DisplayHint.PERIKSA, DisplayHint.COVER_OPEN)
 
+#: Token functions the emulated electricity meter carries out (docs/meter.md, step 8).
+_METER_FUNCTIONS = (
+    ElectricityCredit, SetMaximumPowerLimit, ClearCredit, ClearTamper, SetPhaseUnbalanceLimit,
+    KeyChange1, KeyChange2, KeyChange3, KeyChange4, MeterTestDisplay,
+)  # fmt: skip
+
 # Tokens a customer may hold that the key alone can vouch for (each carries a TID to check).
 _KEYLESS_PLAUSIBLE = (ElectricityCredit, ClearTamper, SetMaximumPowerLimit, ClearCredit)
+
+
+def _unsupported(token: Token) -> tuple[str, str] | None:
+    """What a genuine token asks that a single-phase electricity meter cannot do (the
+    emulator's RangeError / FunctionError), in words; None if the meter can do it."""
+    if isinstance(token, ClearCredit) and token.register not in (0, ClearCredit.ALL_REGISTERS):
+        return (f"penghapusan register {token.register}", f"clearing register {token.register}")
+    if not isinstance(token, _METER_FUNCTIONS):
+        return (f"fungsi {token.name}", f"the function {token.name}")
+    return None
 
 
 def _key_differs(a: DecoderKey, b: DecoderKey) -> bool:

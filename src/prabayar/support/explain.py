@@ -438,6 +438,74 @@ def key_changed_since_sale(sale: Sale, changed_at: datetime, *, certain: bool) -
     )
 
 
+def key_change_done(*, certain: bool) -> Finding:
+    """Key change tokens typed again after the meter already took them."""
+    return Finding(
+        Cause.ALREADY_USED,
+        _c(certain),
+        Text(
+            "Token ganti kunci (KCT) ini sudah diterima meter: meter sudah memakai kunci baru, "
+            "jadi KCT yang sama ditolak bila dimasukkan lagi. Tidak perlu dimasukkan lagi.",
+            "These key change tokens (KCT) were already taken by the meter: it now uses the new "
+            "key, so the same KCT is rejected when entered again. There is no need to enter it again.",
+        ),
+        (
+            NextStep(
+                Action.NONE,
+                Text(
+                    "Masukkan token listrik Anda yang dibeli setelah ganti kunci.",
+                    "Enter your electricity token bought after the key change.",
+                ),
+            ),
+        ),
+        False,
+    )
+
+
+def function_not_supported(what_id: str, what_en: str) -> Finding:
+    """A genuine token for this meter asking for something it cannot do (RangeError/FunctionError)."""
+    return Finding(
+        Cause.FUNCTION_NOT_SUPPORTED,
+        Confidence.CERTAIN,
+        Text(
+            f"Token ini asli untuk meter Anda, tetapi meminta {what_id}, yang tidak dimiliki meter "
+            "listrik satu fasa ini; meter menolaknya (GAGAL).",
+            f"This token is genuine for your meter but asks for {what_en}, which this single-phase "
+            "electricity meter does not have; the meter rejects it (REJECT).",
+        ),
+        (
+            NextStep(
+                Action.CONTACT_123,
+                Text(
+                    "Tiket dibuat: petugas PLN menerbitkan token yang benar (register 0 = listrik).",
+                    "A ticket is opened: a PLN officer issues the right token (register 0 = electricity).",
+                ),
+            ),
+        ),
+        True,
+    )
+
+
+def test_token(code: int, own: int, *, fits: bool) -> Finding:
+    """A class 1 meter test/display token: never credit."""
+    if fits:
+        text = Text(
+            f"Ini token uji meter (kelas 1, kode pabrikan {code:02d}), bukan token listrik: meter "
+            "hanya menampilkan data uji dan tidak ada kredit yang masuk.",
+            f"This is a meter test token (class 1, manufacturer code {code:02d}), not an "
+            "electricity token: the meter only shows test items, and no credit is added.",
+        )
+    else:
+        text = Text(
+            f"Ini token uji meter (kelas 1) untuk pabrikan kode {code:02d}, sedangkan meter Anda "
+            f"buatan pabrikan {own:02d}; meter menolaknya. Token uji tidak pernah berisi kredit.",
+            f"This is a meter test token (class 1) for manufacturer code {code:02d}, but your meter "
+            f"is from manufacturer {own:02d}, so it rejects it. A test token never holds credit "
+            "(no credit is added).",
+        )
+    return Finding(Cause.NOT_A_TOKEN, Confidence.CERTAIN, text, (_check_receipt(),), False)
+
+
 def key_change(tokens: tuple[str, ...], *, certain: bool, rollover: bool = False) -> Finding:
     if tokens:
         listed = "; ".join(grouped(t) for t in tokens)
@@ -445,11 +513,14 @@ def key_change(tokens: tuple[str, ...], *, certain: bool, rollover: bool = False
             NextStep(
                 Action.ENTER_KEY_CHANGE_TOKENS,
                 Text(
-                    f"Masukkan {len(tokens)} token ganti kunci (KCT) berurutan, masing-masing "
-                    f"diakhiri Enter dan harus tampil BENAR: {listed}. Setelah itu masukkan lagi "
-                    "token Anda.",
-                    f"Enter the {len(tokens)} key change tokens (KCT) in order, each followed by "
-                    f"Enter and each must show ACCEPT: {listed}. Then enter your token again.",
+                    "Mulai ulang meter dulu (tekan 00 lalu Enter) agar potongan KCT yang "
+                    f"tersimpan terhapus. Lalu masukkan {len(tokens)} token ganti kunci (KCT) "
+                    f"berurutan, masing-masing diakhiri Enter dan harus tampil BENAR: {listed}. "
+                    "Setelah itu masukkan lagi token Anda.",
+                    "First restart the meter (press 00, then Enter) so that no earlier KCT section "
+                    f"is still held. Then enter the {len(tokens)} key change tokens (KCT) in order, "
+                    f"each followed by Enter and each must show ACCEPT: {listed}. Then enter your "
+                    "token again.",
                 ),
                 tokens,
             ),

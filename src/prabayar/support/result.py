@@ -21,6 +21,7 @@ class Cause(StrEnum):
     TOO_OLD = "too_old"  # older than the meter's TID memory
     KEY_CHANGE_NEEDED = "key_change_needed"
     KEY_CHANGED_SINCE_SALE = "key_changed_since_sale"  # made with the key the meter had before its KCT
+    FUNCTION_NOT_SUPPORTED = "function_not_supported"  # a genuine token the meter cannot carry out
     CREDIT_OVERFLOW = "credit_overflow"  # OVER
     CUSTOMER_BLOCKED = "customer_blocked"
     SALE_NOT_COMPLETED = "sale_not_completed"  # pending, failed, or never delivered
