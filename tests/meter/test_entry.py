@@ -57,7 +57,6 @@ def test_misty1_meter_accepts_its_tokens(make_rig: MakeRig) -> None:
     ("typed", "reason"),
     [
         ("1234 5678 9012 3456", "length"),  # the "16 digits" misinformation (PLN.md 1.3)
-        ("", "length"),
         ("1234567890123456789O", "format"),
         ("99999999999999999999", "format"),  # above 2**66
     ],
@@ -67,6 +66,14 @@ def test_malformed_entries_are_rejected(rig: Rig, typed: str, reason: str) -> No
     assert result.kind is ResultKind.REJECT and result.reason == reason
     assert result.lines_id[0] == "GAGAL" and result.lines_en[0] == "REJECT"
     assert rig.meter.state.wrong_entries == 1
+
+
+@pytest.mark.parametrize("typed", ["", "   ", " - "])
+def test_enter_on_an_empty_display_is_not_a_wrong_entry(rig: Rig, typed: str) -> None:
+    for _ in range(5):
+        result = rig.meter.key_in(typed)
+        assert (result.kind, result.reason) == (ResultKind.REJECT, "empty")
+    assert rig.meter.state.wrong_entries == 0 and rig.meter.status().lockout_remaining is None
 
 
 def test_token_for_another_meter_fails_crc(rig: Rig) -> None:

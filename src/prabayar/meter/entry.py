@@ -77,6 +77,9 @@ def enter_token(state: MeterState, text: str, now: datetime) -> MeterResult:
     if locked is not None:
         state.log(now, "entry_refused", "keypad locked")
         return locked
+    if not token_number.compact(text):
+        # Enter on an empty display: nothing was typed, so nothing is counted or logged
+        return fixed(state, ResultKind.REJECT, reason="empty")
     try:
         digits = token_number.validate(text)
     except ValidationError as exc:
