@@ -366,3 +366,17 @@ def test_letters_that_look_like_digits_in_a_chat_message(world: World, swap: tup
     d = world.diagnose(BUDI.meter_number, typed)
     assert d.cause is Cause.NO_FAULT_FOUND
     assert any("letter" in e.fact for e in d.evidence)
+
+
+def test_typo_found_while_the_keypad_is_locked_mentions_the_lock(world: World) -> None:
+    meter = world.meter(BUDI.meter_number)
+    sale = world.buy(BUDI.meter_number)
+    typed = sale.token[:6] + str((int(sale.token[6]) + 1) % 10) + sale.token[7:]
+    for _ in range(3):
+        assert meter.enter_token(typed).kind is ResultKind.REJECT
+    assert meter.enter_token(sale.token).kind is ResultKind.LOCKED
+    d = world.diagnose(BUDI.meter_number, typed, "TERKUNCI")
+    assert d.cause is Cause.TYPO and d.candidates[0].digits == sale.token
+    assert any("locked" in f.en for f in d.other_findings)
+    world.clock.advance(timedelta(minutes=2))
+    assert meter.enter_token(sale.token).kind is ResultKind.ACCEPT

@@ -38,6 +38,7 @@ from prabayar.support.entry import DisplayHint, read_display, read_entry
 from prabayar.support.errors import InvalidDiagnosisRequest, SupportError
 from prabayar.support.present import mask_number
 from prabayar.support.result import (
+    Cause,
     Confidence,
     Diagnosis,
     Evidence,
@@ -134,6 +135,10 @@ class DiagnosisEngine:
             case.note("ledger", "customer is blocked for purchases")
             case.findings.append(explain.blocked_note())
         result = self._diagnose(case)
+        locked = snapshot.locked_until if snapshot is not None else None
+        if locked is not None and locked > now and result.cause is not Cause.NO_FAULT_FOUND:
+            case.note("meter", f"keypad locked until {locked.isoformat()}")
+            case.findings.append(explain.lockout_note(locked))
         return Diagnosis(
             cause=result.cause,
             confidence=result.confidence,

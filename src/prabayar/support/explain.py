@@ -117,6 +117,15 @@ def blocked_note() -> Text:
     )
 
 
+def lockout_note(until: datetime) -> Text:
+    return Text(
+        f"Catatan: keypad meter terkunci karena salah input berulang sampai {wib(until)}; "
+        "masukkan token setelah itu.",
+        f"Note: the meter's keypad is locked after repeated wrong entries until {wib(until)}; "
+        "enter the token after that.",
+    )
+
+
 def sale_not_completed(sale: Sale) -> Finding:
     if not sale.completed:
         text = Text(
