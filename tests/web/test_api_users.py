@@ -16,6 +16,7 @@ from .conftest import (
     JOKO_IDPEL,
     JOKO_METER,
     LEGACY_METER,
+    REPLACED_METER,
     SITI_METER,
     Api,
     assert_error,
@@ -98,13 +99,29 @@ def test_operator_finds_customers_by_idpel_or_meter(client: TestClient, api: Api
     assert blocked.json()["meters"][0]["customer_status"] == "blocked"
 
 
+def test_operator_finds_blocked_customers_and_replaced_meters_by_meter_number(client: TestClient, api: Api) -> None:
+    # The inquiry refuses both (0077, 0014); an operator still has to see who it is.
+    by_meter = client.get(f"/api/v1/operator/meters/{JOKO_METER}", headers=api.user("operator"))
+    assert by_meter.status_code == 200
+    assert by_meter.json()["meter_number"] == JOKO_METER
+    assert by_meter.json()["customer_status"] == "blocked"
+    customer = client.get(f"/api/v1/operator/customers/{JOKO_METER}", headers=api.user("operator"))
+    assert customer.json()["idpel"] == JOKO_IDPEL
+    replaced = client.get(f"/api/v1/operator/meters/{REPLACED_METER}", headers=api.user("operator"))
+    assert replaced.status_code == 200
+    assert replaced.json()["meter_number"] == REPLACED_METER
+    assert replaced.json()["status"] == "replaced"
+    # The channel still may not sell to either.
+    refused = client.post("/api/v1/channel/inquiry", json={"identifier": JOKO_METER}, headers=api.channel())
+    assert_error(refused, 403, "0077")
+
+
 @pytest.mark.parametrize(
     ("path", "status", "code"),
     [
         ("/api/v1/operator/customers/549999999999", 404, "0015"),
         ("/api/v1/operator/customers/14100000011", 404, "0014"),
         ("/api/v1/operator/meters/14100000011", 404, "0014"),
-        (f"/api/v1/operator/meters/{JOKO_METER}", 403, "0077"),
         ("/api/v1/operator/meters/123", 422, "0030"),
         ("/api/v1/operator/purchases?identifier=abc", 422, "0030"),
         ("/api/v1/operator/audit?limit=0", 422, "0030"),
@@ -165,7 +182,10 @@ def test_power_limit_and_clear_credit(client: TestClient, api: Api) -> None:
     ("body", "status", "code", "slug"),
     [
         ({"kind": "clear_tamper", "reason": "   "}, 422, "0005", "reason_required"),
-        ({"kind": "clear_tamper", "reason": ""}, 422, "0030", "invalid_request"),
+        ({"kind": "clear_tamper", "reason": ""}, 422, "0005", "reason_required"),
+        ({"kind": "clear_tamper", "reason": "ok"}, 422, "0005", "reason_required"),
+        ({"kind": "clear_tamper"}, 422, "0005", "reason_required"),
+        ({"kind": "clear_tamper", "reason": "x" * 501}, 422, "0030", "invalid_request"),
         ({"kind": "set_power_limit", "reason": "no watts"}, 422, "0030", "invalid_request"),
         ({"kind": "explode", "reason": "bad kind"}, 422, "0030", "invalid_request"),
         ({"kind": "key_change", "reason": "rollover"}, 403, "0005", "forbidden"),

@@ -72,9 +72,10 @@ def page(browser: Any) -> Iterator[Any]:
 
 
 def credit_of(page: Any) -> Decimal:
-    text = page.get_by_test_id("credit").inner_text()  # "33,8 kWh"
-    number = re.sub(r"[^0-9,]", "", text).replace(",", ".")
-    return Decimal(number or "0")
+    text = page.get_by_test_id("credit").inner_text()  # "33.80 kWh", as the meter's LCD shows it
+    number = re.fullmatch(r"(\d+\.\d\d) kWh", text.strip())
+    assert number is not None, text
+    return Decimal(number.group(1))
 
 
 def log_in(page: Any, base_url: str, username: str) -> None:
@@ -140,3 +141,44 @@ def test_operator_console_in_english(page: Any, base_url: str) -> None:
     page.click("button:has-text('Search')")
     expect(page.locator("h2", has_text="Customer: BUDI SANTOSA WIJAYA")).to_be_visible()
     expect(page.locator("h2", has_text="Management tokens")).to_be_visible()
+
+
+@pytest.fixture
+def phone(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def test_history_on_a_phone_shows_the_whole_token(phone: Any, base_url: str) -> None:
+    """The token is what a customer came for: on a narrow screen each purchase is a small card
+    and the token lies inside the screen, not in a table column scrolled out of sight."""
+    log_in(phone, base_url, "budi")
+    phone.wait_for_url(re.compile(r".*/akun$"))
+    token = buy_token(phone, base_url, "20000")
+    phone.goto(f"{base_url}/riwayat")
+    first = phone.get_by_test_id("history-token").first
+    expect(first).to_have_text(" ".join(token[i : i + 4] for i in range(0, 20, 4)))
+    box = first.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_ticket_steps_keep_each_field_beside_its_button(page: Any, base_url: str) -> None:
+    log_in(page, base_url, "operator")
+    page.wait_for_url(re.compile(r".*/konsol$"))
+    page.click("nav >> text=Tiket pengaduan")
+    page.wait_for_url(re.compile(r".*/konsol/tiket$"))
+    page.fill("form[method=post][action='/konsol/tiket'] input[name=meter_number]", BUDI_METER)
+    page.fill("form[method=post][action='/konsol/tiket'] textarea[name=description]", "Layout check")
+    page.click("form[method=post][action='/konsol/tiket'] button[type=submit]")
+    page.wait_for_url(re.compile(r".*/konsol/tiket/PGD-.*"))
+    field = page.locator("form[action$='/assign'] input[name=technician]").bounding_box()
+    button = page.locator("form[action$='/assign'] button").bounding_box()
+    assert field is not None and button is not None
+    assert abs(field["y"] - button["y"]) < 10 and button["x"] > field["x"] + field["width"] - 1
+    box = page.locator("form[action$='/key_change'] input[name=rollover]").bounding_box()
+    label = page.locator("form[action$='/key_change'] label").bounding_box()
+    assert box is not None and label is not None and box["height"] < label["height"] + 1
+    assert abs((box["y"] + box["height"] / 2) - (label["y"] + label["height"] / 2)) < 6

@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from prabayar.cli import app as cli
 from prabayar.config import Settings
-from prabayar.vending.demo import DEMO_CHANNEL_KEYS, DEMO_USERS
-from prabayar.web.bootstrap import prepare
+from prabayar.vending.demo import DEMO_CHANNEL_KEYS, DEMO_CUSTOMERS, DEMO_USERS
+from prabayar.web.bootstrap import banner, prepare
 
 
 def test_first_start_seeds_once_and_the_banner_lists_the_demo_logins(tmp_path: Path) -> None:
@@ -24,6 +24,12 @@ def test_first_start_seeds_once_and_the_banner_lists_the_demo_logins(tmp_path: P
         for code, key in DEMO_CHANNEL_KEYS.items():
             assert f"{code}" in banner and key in banner
         assert "meter 14100000018" in banner
+        # Every demo meter is named, so an operator knows what to search for.
+        for customer in DEMO_CUSTOMERS:
+            assert customer.meter_number in banner and customer.idpel in banner
+        assert "14100001123" in banner  # the replaced meter too
+        assert all(line == line.rstrip() for line in banner.splitlines())
+        assert "Secure" not in banner  # loopback: nothing to warn about
         assert services.vending.inquiry("14100000018").name == "BUDI SANTOSA WIJAYA"
     finally:
         services.vending.engine.dispose()
@@ -33,6 +39,11 @@ def test_first_start_seeds_once_and_the_banner_lists_the_demo_logins(tmp_path: P
         assert len(again.vending.channels()) == len(DEMO_CHANNEL_KEYS)
     finally:
         again.vending.engine.dispose()
+
+
+def test_the_banner_warns_that_the_secure_cookie_needs_https_off_loopback() -> None:
+    text = banner(Settings(host="0.0.0.0"), seeded=False)
+    assert "cookie is Secure" in text and "https" in text
 
 
 def test_without_demo_the_banner_has_no_credentials(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ def prepare(settings: Settings, *, seed: bool = True) -> tuple[Services, str]:
 
 def banner(settings: Settings, *, seeded: bool) -> str:
     """Where to go and how to log in (demo accounts and channel keys from the vending seed)."""
-    from prabayar.vending.demo import DEMO_CHANNEL_KEYS, DEMO_CUSTOMERS, DEMO_USERS
+    from prabayar.vending.demo import DEMO_CHANNEL_KEYS, DEMO_CUSTOMERS, DEMO_USERS, demo_meter_number
 
     url = f"http://{settings.host}:{settings.port}"
     lines = [
@@ -40,9 +40,23 @@ def banner(settings: Settings, *, seeded: bool) -> str:
         lines.append(f"  log in at {url}/masuk with a demo account (user / password / role):")
         for username, password, role, idpel in DEMO_USERS:
             extra = f"IDPEL {idpel}, meter {meters.get(idpel, '-')}" if idpel else ""
-            lines.append(f"    {username:<10} {password:<20} {role:<9} {extra}")
+            lines.append(f"    {username:<10} {password:<20} {role:<9} {extra}".rstrip())
         lines.append("  demo channel API keys (header X-Api-Key):")
         for code, key in DEMO_CHANNEL_KEYS.items():
             lines.append(f"    {code:<10} {key}")
+        lines.append("  demo meters to try (operator console, channel API):")
+        for c in DEMO_CUSTOMERS:
+            note = c.note
+            if c.replaced_serial is not None:
+                note = f"{note} ({demo_meter_number(c.replaced_serial)})"
+            lines.append(f"    {c.meter_number}  IDPEL {c.idpel}  {c.name:<20} {note}".rstrip())
+    if settings.host not in _LOOPBACK:
+        lines.append(
+            "  note: the log-in cookie is Secure; browsers send it over https or to localhost"
+            " only, so put a TLS proxy in front when serving other machines"
+        )
     lines.append("")
     return "\n".join(lines)
+
+
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")

@@ -117,6 +117,22 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "kind.clear_credit": ("Hapus kredit", "Clear credit"),
     "kind.set_power_limit": ("Atur batas daya", "Set power limit"),
     "kind.key_change": ("Ganti kunci (KCT)", "Key change (KCT)"),
+    # vending's result kinds (what was issued) next to the form's choices above
+    "kind.power_limit": ("Atur batas daya", "Set power limit"),
+    "kind.key_change_rollover": ("Ganti kunci (KCT, TID rollover)", "Key change (KCT, TID rollover)"),
+    "console.watts": (
+        "Batas daya (watt, hanya untuk Atur batas daya)",
+        "Power limit (watt, only for Set power limit)",
+    ),
+    "console.tickets": ("Tiket pengaduan", "Complaint tickets"),
+    "console.tip": (
+        "Coba nomor meter data demo, misalnya 14100000018 (Budi), 14100000117 (diblokir), "
+        "14100000133 (perlu KCT) atau 14100001123 (meter lama yang sudah diganti).",
+        "Try a demo meter number, e.g. 14100000018 (Budi), 14100000117 (blocked), "
+        "14100000133 (needs key change tokens) or 14100001123 (an old meter, replaced).",
+    ),
+    "audit.filter": ("Saring", "Filter"),
+    "audit.all": ("Semua", "All"),
     "console.purchases": ("Pembelian", "Purchases"),
     "console.management": ("Token manajemen", "Management tokens"),
     "console.issue": ("Terbitkan", "Issue"),
@@ -127,6 +143,77 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "status.active": ("aktif", "active"),
     "status.blocked": ("diblokir", "blocked"),
     "status.replaced": ("diganti", "replaced"),
+    "role.customer": ("pelanggan", "customer"),
+    "role.operator": ("operator", "operator"),
+    "role.admin": ("admin", "admin"),
+    "login.demo_hint": (
+        "Demo: akun dan kata sandi ditampilkan di terminal oleh `make run` (prabayar serve).",
+        "Demo: the accounts and passwords are printed in the terminal by `make run` (prabayar serve).",
+    ),
+    "back.complaints": ("Kembali ke pengaduan saya", "Back to my complaints"),
+    # support's diagnosis: causes and how sure the engine is
+    "cause.wrong_meter": ("Token untuk meter lain", "Token for another meter"),
+    "cause.typo": ("Salah ketik", "Typing error"),
+    "cause.broken_meter": ("Meter rusak", "Broken meter"),
+    "cause.tamper": ("PERIKSA / tamper", "PERIKSA / tamper"),
+    "cause.already_used": ("Sudah dipakai", "Already used"),
+    "cause.too_old": ("Token terlalu lama", "Token too old"),
+    "cause.key_change_needed": ("Perlu ganti kunci (KCT)", "Key change needed (KCT)"),
+    "cause.credit_overflow": ("Kredit penuh (OVER)", "Credit overflow (OVER)"),
+    "cause.customer_blocked": ("Pelanggan diblokir", "Customer blocked"),
+    "cause.sale_not_completed": ("Pembelian belum selesai", "Sale not completed"),
+    "cause.sixteen_digits": ("Token bukan 16 digit", "A token is not 16 digits"),
+    "cause.not_a_token": ("Bukan token", "Not a token"),
+    "cause.foreign_token": ("Token tidak dikenal", "Unknown token"),
+    "cause.no_fault_found": ("Tidak ada kesalahan", "No fault found"),
+    "cause.unknown": ("Belum diketahui", "Unknown"),
+    "cause.other": ("Lainnya", "Other"),
+    "confidence.certain": ("pasti", "certain"),
+    "confidence.likely": ("kemungkinan besar", "likely"),
+    "confidence.possible": ("mungkin", "possible"),
+    # complaint tickets: status and the steps in a ticket's history
+    "ticket.open": ("terbuka", "open"),
+    "ticket.assigned": ("ditugaskan", "assigned"),
+    "ticket.visit_scheduled": ("kunjungan dijadwalkan", "visit scheduled"),
+    "ticket.resolved": ("selesai", "resolved"),
+    "ticket.closed": ("ditutup", "closed"),
+    "step.opened": ("dibuat", "opened"),
+    "step.assigned": ("ditugaskan", "assigned"),
+    "step.visit_scheduled": ("kunjungan dijadwalkan", "visit scheduled"),
+    "step.inspected": ("diperiksa", "inspected"),
+    "step.comment": ("catatan", "note"),
+    "step.resolved": ("diselesaikan", "resolved"),
+    "step.reopened": ("dibuka kembali", "reopened"),
+    "step.closed": ("ditutup", "closed"),
+    "step.clear_tamper_issued": ("token clear tamper diterbitkan", "clear tamper token issued"),
+    "step.key_change_issued": ("token KCT diterbitkan", "key change tokens issued"),
+    "step.meter_replaced": ("meter diganti", "meter replaced"),
+    "ticket.closed_note": (
+        "Tiket sudah ditutup; tidak ada tindakan lagi.",
+        "The ticket is closed; no further steps.",
+    ),
+    # the emulated meter's event log (its details are the meter's own technical English)
+    "event.manufactured": ("Meter dibuat", "Meter manufactured"),
+    "event.token_accepted": ("Token diterima", "Token accepted"),
+    "event.token_rejected": ("Token ditolak", "Token rejected"),
+    "event.entry_refused": ("Keypad terkunci", "Keypad locked"),
+    "event.relay_open": ("Listrik padam (kredit habis)", "Power off (no credit)"),
+    "event.relay_closed": ("Listrik menyala", "Power on"),
+    "event.credit_exhausted": ("Kredit habis", "Credit used up"),
+    "event.overload_trip": ("Beban lebih: relai trip", "Overload: relay tripped"),
+    "event.restart": ("Meter dimulai ulang", "Meter restarted"),
+    "event.unknown_code": ("Kode tidak dikenal", "Unknown code"),
+    "event.lockout": ("Keypad dikunci sementara", "Keypad locked for a while"),
+    "event.kct_section": ("Bagian token KCT diterima", "Key change section received"),
+    "event.kct_timeout": ("Token KCT kedaluwarsa", "Key change sections forgotten"),
+    "event.key_changed": ("Kunci meter diganti", "Meter key changed"),
+    "event.tamper": ("Tamper terdeteksi", "Tamper detected"),
+    "event.test_display": ("Uji tampilan", "Display test"),
+    "event.load": ("Beban diubah", "Load changed"),
+    "event.alarm_threshold": ("Batas alarm diatur", "Alarm threshold set"),
+    "event.alarm_silenced": ("Alarm kredit dimatikan", "Low-credit alarm silenced"),
+    "event.alarm_restored": ("Alarm kredit diaktifkan", "Low-credit alarm restored"),
+    "event.alarm_muted": ("Alarm dibisukan", "Alarm muted"),
 }
 
 
@@ -146,6 +233,20 @@ def translate(key: str, lang: str) -> str:
 def translator(lang: str) -> Callable[[str], str]:
     """A ``t(key)`` function for templates."""
     return lambda key: translate(key, lang)
+
+
+def labeller(lang: str) -> Callable[[str, object], str]:
+    """A ``label(group, value)`` function for templates: a machine value (a cause, a ticket
+    status, a meter event kind) in words, or the value itself when the catalogue lacks it."""
+
+    def label(group: str, value: object) -> str:
+        text = str(getattr(value, "value", value))
+        pair = MESSAGES.get(f"{group}.{text}")
+        if pair is None:
+            return text
+        return pair[1] if lang == "en" else pair[0]
+
+    return label
 
 
 def pick(lang: str, indonesian: str, english: str) -> str:

@@ -216,14 +216,27 @@ class Services:
     def lookup_customer(self, identifier: str) -> list[Any]:
         """All meters of the customer behind an IDPEL or meter number, whatever their status.
 
-        By IDPEL this reads the customer's meters directly, so a blocked customer or a replaced
-        meter is still found; by meter number it goes through the inquiry (which refuses those).
+        By IDPEL this reads the customer's meters directly. By meter number it asks the inquiry,
+        which refuses a blocked customer (0077) and a replaced meter (0014): an operator must
+        still find those, so the refusal's own facts lead to the customer (the blocked IDPEL,
+        the replacement meter of the same customer).
         """
-        if len(identifier) == 12:
-            meters = list(self.call(self.vending.customer_meters, identifier))
-        else:
-            found = self.call(self.vending.inquiry, identifier)
-            meters = list(self.call(self.vending.customer_meters, found.idpel))
+        from prabayar.vending.errors import CustomerBlocked, MeterReplaced
+
+        idpel = identifier
+        if len(identifier) != 12:
+            with self._translated():
+                try:
+                    idpel = self.vending.inquiry(identifier).idpel
+                except CustomerBlocked as exc:
+                    if len(exc.identifier) != 12:
+                        raise  # the meter itself is blocked: nothing leads further
+                    idpel = exc.identifier
+                except MeterReplaced as exc:
+                    if not exc.replacement or exc.replacement == identifier:
+                        raise
+                    return self.lookup_customer(exc.replacement)
+        meters = list(self.call(self.vending.customer_meters, idpel))
         if not meters:
             raise NotFound("Pelanggan belum memiliki meter.", "The customer has no meter.")
         return meters

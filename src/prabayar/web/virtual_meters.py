@@ -6,6 +6,7 @@ the platform master key, the layout ``prabayar.support`` reads too).
 from __future__ import annotations
 
 import base64
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ from prabayar.meter import (
 )
 from prabayar.sts import BaseDate, TidRolloverError, datetime_from_tid, tid_from_datetime
 from prabayar.web.errors import WebError
+from prabayar.web.pages.rendering import kwh as kwh_text
 from prabayar.web.services import Services
 
 #: How far before its first use a virtual meter is "manufactured": tokens bought before the
@@ -145,14 +147,43 @@ class VirtualMeters:
             relay_on=status.relay.value == "closed",
             led=str(status.led.value).split("_")[0],
             tamper=tamper,
-            events=[_Event(e.at, e.detail) for e in events],
+            events=[_Event(e.at, e.kind, e.detail, event_words(e.kind, e.detail, lang)) for e in events],
         )
 
 
 @dataclass(frozen=True)
 class _Event:
+    """One meter log line: its kind (the page names it in the visitor's language), the meter's
+    own technical detail (English) and, where the page can say it in words, those words."""
+
     at: datetime
+    kind: str
     text: str
+    words: str
+
+
+_CREDIT = re.compile(r"^credit \+([0-9.]+) kWh, total ([0-9.]+) kWh\b")
+_CODE = re.compile(r"^code '([^']*)'$")
+
+
+def _comma(number: str) -> str:
+    return kwh_text(Decimal(number))
+
+
+def event_words(kind: str, detail: str, lang: str) -> str:
+    """The numbers a customer looks for in a log line, in their language; "" when there are none
+    (the page then shows the kind alone, plus the technical detail in English)."""
+    if kind == "token_accepted" and (credit := _CREDIT.match(detail)):
+        added, total = _comma(credit[1]), _comma(credit[2])
+        return f"+{added} kWh, total {total} kWh" if lang == "en" else f"+{added} kWh, sisa {total} kWh"
+    if kind == "unknown_code" and (code := _CODE.match(detail)):
+        return code[1]
+    if kind == "token_rejected":
+        if detail.endswith("already used"):
+            return "(already used)" if lang == "en" else "(sudah dipakai)"
+        if detail.startswith("crc:"):
+            return "(wrong token or another meter's)" if lang == "en" else "(token salah atau untuk meter lain)"
+    return ""
 
 
 def result_document(result: MeterResult) -> dict[str, Any]:

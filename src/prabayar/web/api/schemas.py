@@ -292,7 +292,9 @@ class AuditListOut(BaseModel):
 class ManagementIn(Strict):
     meter_number: Annotated[str, Field(pattern=r"^[0-9]{11,13}$")]
     kind: Literal["clear_tamper", "clear_credit", "set_power_limit", "key_change"]
-    reason: str = Field(min_length=3, max_length=500)
+    # No length rule here: vending decides (at least 3 characters) and answers 0005
+    # reason_required, the one documented code for a missing, blank or too short reason.
+    reason: str = Field(default="", max_length=500)
     watts: int | None = Field(default=None, ge=1, le=1_000_000)
     credit_register: int = Field(default=0, ge=0, le=15, description="for clear_credit")
     rollover: bool = False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from prabayar.web.errors import WebError
-from prabayar.web.i18n import language_of, pick, translator
+from prabayar.web.i18n import labeller, language_of, pick, translator
 from prabayar.web.security import Principal, new_csrf_token
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -28,14 +28,30 @@ def rupiah(value: int | None) -> str:
     return "Rp " + f"{int(value):,}".replace(",", ".")
 
 
+_CENTI = Decimal("0.01")
+
+
 def kwh(value: Decimal | None) -> str:
-    """Indonesian decimal comma: ``12,6``."""
+    """Indonesian decimal comma, as PLN writes energy: ``67,6``, ``1.281,9``, ``12,34``.
+
+    The same amount reads the same everywhere, however many places its Decimal carries
+    (``13.6`` from a quote, ``13.60`` from the ledger); a meter register with more places is
+    cut to two, rounded down as the meter itself shows it.
+    """
     if value is None:
         return "-"
-    text = format(Decimal(value), "f")
-    whole, _, frac = text.partition(".")
-    whole = f"{int(whole):,}".replace(",", ".")
-    return f"{whole},{frac}" if frac else whole
+    amount = Decimal(value).quantize(_CENTI, rounding=ROUND_DOWN)
+    sign = "-" if amount < 0 else ""
+    whole, _, frac = format(abs(amount), "f").partition(".")
+    frac = frac.rstrip("0") or "0"
+    return f"{sign}{int(whole):,}".replace(",", ".") + f",{frac}"
+
+
+def lcd_kwh(value: Decimal | None) -> str:
+    """The register as the meter's own LCD shows it: two decimals, rounded down, a point."""
+    if value is None:
+        return "-"
+    return f"{Decimal(value).quantize(_CENTI, rounding=ROUND_DOWN)}"
 
 
 def wib(value: datetime | None) -> str:
@@ -51,6 +67,7 @@ def grouped(token: str) -> str:
 
 templates.env.filters["rp"] = rupiah
 templates.env.filters["kwh"] = kwh
+templates.env.filters["lcd_kwh"] = lcd_kwh
 templates.env.filters["wib"] = wib
 templates.env.filters["grouped"] = grouped
 
@@ -78,6 +95,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
     user = session_user(request)
     full = {
         "t": translator(lang),
+        "label": labeller(lang),
         "lang": lang,
         "user": user,
         "csrf": csrf_token(request),
