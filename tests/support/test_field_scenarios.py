@@ -380,3 +380,15 @@ def test_typo_found_while_the_keypad_is_locked_mentions_the_lock(world: World) -
     assert any("locked" in f.en for f in d.other_findings)
     world.clock.advance(timedelta(minutes=2))
     assert meter.enter_token(sale.token).kind is ResultKind.ACCEPT
+
+
+def test_token_pasted_from_an_sms_with_words_around_it(world: World) -> None:
+    world.meter(BUDI.meter_number)
+    sale = world.buy(BUDI.meter_number)
+    t = sale.token
+    grouped = "-".join(t[i : i + 4] for i in range(0, 20, 4))
+    d = world.diagnose(BUDI.meter_number, f"Token PLN Anda: {grouped} (12,6 kWh) IDPEL {BUDI.idpel}")
+    assert d.cause is Cause.NO_FAULT_FOUND
+    assert any("pasted" in e.fact for e in d.evidence)
+    two = world.diagnose(BUDI.meter_number, f"token {grouped} atau {grouped[::-1]}")
+    assert two.cause is Cause.NOT_A_TOKEN  # two tokens in one message: ask which

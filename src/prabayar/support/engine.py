@@ -9,6 +9,7 @@ nearby digit string does (typo search)?
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -176,6 +177,11 @@ class DiagnosisEngine:
         if typed is None or not typed.strip():
             return self._no_token(case)
         digits = read_entry(typed).digits
+        if digits is None:
+            pasted = _PASTED_TOKEN.findall(typed)
+            if len(pasted) == 1:
+                case.note("input", "a 20-digit token was taken out of a pasted message (SMS / receipt text)")
+                digits = read_entry(pasted[0]).digits
         if digits is None:
             digits = read_entry(typed.translate(_LOOKALIKE)).digits
             if digits is None or len(digits) < 16:
@@ -591,6 +597,9 @@ class DiagnosisEngine:
             parts.append(f"sold {explain.wib(sale.created_at)} via {sale.channel}")
         return ", ".join(parts)
 
+
+#: One token in 4-4-4-4-4 groups inside pasted text ("Token PLN Anda: 1234-5678-... 20,4 kWh").
+_PASTED_TOKEN = re.compile(r"(?<![0-9])[0-9]{4}(?:[ .\-]?[0-9]{4}){4}(?![0-9])")
 
 #: Letters a chat message or a form gets instead of digits (a keypad has no letters).
 _LOOKALIKE = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "i": "1"})
