@@ -97,3 +97,18 @@ def test_largest_token_is_accepted() -> None:
     assert token_number.from_int(5) == "00000000000000000005"
     with pytest.raises(InvalidFormat):
         token_number.from_int(1 << 66)
+
+
+def test_key_parameter_identifiers() -> None:
+    from prabayar.sts import key_revision, supply_group, tariff_index
+
+    assert supply_group.validate(" 123 456 ") == "123456"
+    assert supply_group.is_valid("600100") and not supply_group.is_valid("60010")
+    with pytest.raises(InvalidLength, match="5 digits given, a supply group code has 6 digits"):
+        supply_group.validate("60010")
+    with pytest.raises(InvalidFormat):
+        supply_group.validate("60010A")
+    assert tariff_index.validate("7") == "07" and tariff_index.format(99) == "99"
+    assert not tariff_index.is_valid("100")
+    assert key_revision.validate(1) == "1"
+    assert not key_revision.is_valid(0) and not key_revision.is_valid("10") and not key_revision.is_valid("")

@@ -161,3 +161,10 @@ def test_dkga03_deprecated_triple_des() -> None:
             key_type=KeyType.DUTK, sgc="123456", tariff_index="01", krn=1, dkga=Dkga.DKGA03,
             algorithm=EncryptionAlgorithm.MISTY1,
         )  # fmt: skip
+
+
+def test_key_parameters_refuse_untyped_garbage_with_typed_errors() -> None:
+    for kwargs in ({"key_type": 7}, {"ken": "many"}, {"krn": "x"}):
+        base: dict[str, object] = {"key_type": KeyType.DUTK, "sgc": "123456", "tariff_index": "01", "krn": 1}
+        with pytest.raises(InvalidKey):
+            KeyParameters(**(base | kwargs))  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ Pure functions and values only: no files, no database, no clock (time comes in a
 Decimal('0.1')
 """
 
-from prabayar.sts import meter_number, meter_pan, token_number
+from prabayar.sts import key_revision, meter_number, meter_pan, supply_group, tariff_index, token_number
 from prabayar.sts.amount import decode_amount, encode_amount
 from prabayar.sts.codec import EncodedToken, decode, decode_trace, encode, encode_trace
 from prabayar.sts.errors import (
@@ -78,5 +78,5 @@ __all__ = [
     "VendingKey", "WaterCredit", "WaterCurrencyCredit", "assemble_key", "check_key_expiry",
     "datetime_from_tid", "decode", "decode_amount", "decode_trace", "derive_decoder_key",
     "encode", "encode_amount", "encode_key_change", "encode_trace", "key_change_tokens",
-    "meter_number", "meter_pan", "tid_from_datetime", "token_number",
+    "key_revision", "meter_number", "meter_pan", "supply_group", "tariff_index", "tid_from_datetime", "token_number",
 ]  # fmt: skip

@@ -11,9 +11,9 @@ import hmac
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
 
-from prabayar.sts import meter_pan
+from prabayar.sts import key_revision, meter_pan, supply_group, tariff_index
 from prabayar.sts.ciphers import dea
-from prabayar.sts.errors import InvalidKey, KeyExpiredError
+from prabayar.sts.errors import InvalidKey, KeyExpiredError, ValidationError
 from prabayar.sts.tid import BaseDate
 
 
@@ -70,25 +70,28 @@ class KeyParameters:
     dkga: Dkga = Dkga.DKGA02
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "key_type", KeyType(int(self.key_type)))
-        sgc = str(self.sgc)
-        ti = str(self.tariff_index)
-        if not (sgc.isdigit() and len(sgc) == 6):
-            raise InvalidKey(f"a supply group code has 6 digits, got {sgc!r}")
-        if len(ti) == 1 and ti.isdigit():
-            ti = "0" + ti
-        if not (ti.isdigit() and len(ti) == 2):
-            raise InvalidKey(f"a tariff index has 2 digits, got {ti!r}")
-        if not 1 <= int(self.krn) <= 9:
-            raise InvalidKey(f"a key revision number is 1..9, got {self.krn}")
-        if not 0 <= int(self.ken) <= 255:
+        try:
+            object.__setattr__(self, "key_type", KeyType(int(self.key_type)))
+        except ValueError as exc:
+            raise InvalidKey(f"a key type is 0..3, got {self.key_type!r}") from exc
+        try:
+            sgc = supply_group.validate(self.sgc)
+            ti = tariff_index.validate(self.tariff_index)
+            krn = key_revision.validate(self.krn)
+        except ValidationError as exc:
+            raise InvalidKey(str(exc)) from exc
+        try:
+            ken = int(self.ken)
+        except (TypeError, ValueError) as exc:
+            raise InvalidKey(f"a key expiry number is 0..255, got {self.ken!r}") from exc
+        if not 0 <= ken <= 255:
             raise InvalidKey(f"a key expiry number is 0..255, got {self.ken}")
         if self.dkga is not Dkga.DKGA04 and self.algorithm is EncryptionAlgorithm.MISTY1:
             raise InvalidKey(f"{self.dkga.name} makes 64-bit keys; MISTY1 needs DKGA04")
         object.__setattr__(self, "sgc", sgc)
         object.__setattr__(self, "tariff_index", ti)
-        object.__setattr__(self, "krn", int(self.krn))
-        object.__setattr__(self, "ken", int(self.ken))
+        object.__setattr__(self, "krn", int(krn))
+        object.__setattr__(self, "ken", ken)
 
 
 def _hidden(name: str, size: int) -> str:
