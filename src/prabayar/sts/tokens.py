@@ -242,15 +242,20 @@ class _ManagementValue(Token):
         _check("RND", self.rnd, 4)
         _check("value", self._value(), 16)
 
+    value_field: ClassVar[str] = ""
+    in_watts: ClassVar[bool] = False
+
     def _value(self) -> int:
-        return 0
+        value: int = getattr(self, self.value_field)
+        return _watts_field(value) if self.in_watts else value
 
     def pack(self) -> int:
         return self.subclass << 60 | self.rnd << 56 | self.tid << 32 | self._value() << 16
 
     @classmethod
     def _from_value(cls, tid: int, rnd: int, value: int) -> Self:
-        raise NotImplementedError
+        decoded = amt.decode_units(value) if cls.in_watts else value
+        return cls(tid=tid, rnd=rnd, **{cls.value_field: decoded})
 
     @classmethod
     def unpack(cls, block: int) -> Self:
@@ -270,13 +275,8 @@ class SetMaximumPowerLimit(_ManagementValue):
     watts: int = 0
     subclass: ClassVar[int] = 0
     name: ClassVar[str] = "SetMaximumPowerLimit"
-
-    def _value(self) -> int:
-        return _watts_field(self.watts)
-
-    @classmethod
-    def _from_value(cls, tid: int, rnd: int, value: int) -> Self:
-        return cls(tid=tid, rnd=rnd, watts=amt.decode_units(value))
+    value_field: ClassVar[str] = "watts"
+    in_watts: ClassVar[bool] = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,13 +287,7 @@ class ClearCredit(_ManagementValue):
     subclass: ClassVar[int] = 1
     name: ClassVar[str] = "ClearCredit"
     ALL_REGISTERS: ClassVar[int] = 0xFFFF
-
-    def _value(self) -> int:
-        return self.register
-
-    @classmethod
-    def _from_value(cls, tid: int, rnd: int, value: int) -> Self:
-        return cls(tid=tid, rnd=rnd, register=value)
+    value_field: ClassVar[str] = "register"
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,13 +297,7 @@ class SetTariffRate(_ManagementValue):
     rate: int = 0
     subclass: ClassVar[int] = 2
     name: ClassVar[str] = "SetTariffRate"
-
-    def _value(self) -> int:
-        return self.rate
-
-    @classmethod
-    def _from_value(cls, tid: int, rnd: int, value: int) -> Self:
-        return cls(tid=tid, rnd=rnd, rate=value)
+    value_field: ClassVar[str] = "rate"
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,13 +307,7 @@ class ClearTamper(_ManagementValue):
     pad: int = 0
     subclass: ClassVar[int] = 5
     name: ClassVar[str] = "ClearTamperCondition"
-
-    def _value(self) -> int:
-        return self.pad
-
-    @classmethod
-    def _from_value(cls, tid: int, rnd: int, value: int) -> Self:
-        return cls(tid=tid, rnd=rnd, pad=value)
+    value_field: ClassVar[str] = "pad"
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,13 +317,8 @@ class SetPhaseUnbalanceLimit(_ManagementValue):
     watts: int = 0
     subclass: ClassVar[int] = 6
     name: ClassVar[str] = "SetMaximumPhasePowerUnbalanceLimit"
-
-    def _value(self) -> int:
-        return _watts_field(self.watts)
-
-    @classmethod
-    def _from_value(cls, tid: int, rnd: int, value: int) -> Self:
-        return cls(tid=tid, rnd=rnd, watts=amt.decode_units(value))
+    value_field: ClassVar[str] = "watts"
+    in_watts: ClassVar[bool] = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,13 +328,7 @@ class SetWaterMeterFactor(_ManagementValue):
     factor: int = 0
     subclass: ClassVar[int] = 7
     name: ClassVar[str] = "SetWaterMeterFactor"
-
-    def _value(self) -> int:
-        return self.factor
-
-    @classmethod
-    def _from_value(cls, tid: int, rnd: int, value: int) -> Self:
-        return cls(tid=tid, rnd=rnd, factor=value)
+    value_field: ClassVar[str] = "factor"
 
 
 @dataclass(frozen=True, slots=True)
