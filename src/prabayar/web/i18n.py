@@ -92,6 +92,7 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "history.none": ("Belum ada pembelian.", "No purchases yet."),
     "history.reprint": ("Cetak ulang", "Reprint"),
     "failed.title": ("Token gagal masuk?", "Token not accepted?"),
+    "failed.causes": ("Penyebab yang sering terjadi", "Common causes"),
     "complaint.title": ("Pengaduan", "Complaint"),
     "complaint.category": ("Kategori", "Category"),
     "complaint.description": ("Uraian masalah", "Describe the problem"),
@@ -168,6 +169,15 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "cause.no_fault_found": ("Tidak ada kesalahan", "No fault found"),
     "cause.unknown": ("Belum diketahui", "Unknown"),
     "cause.other": ("Lainnya", "Other"),
+    # complaint categories as the customer's form names them (support's codes; the rest of
+    # the codes are diagnosis causes and read as such)
+    "category.typo": ("Token ditolak (GAGAL)", "Token rejected (GAGAL)"),
+    "category.already_used": ("Token sudah dipakai (USED)", "Token already used (USED)"),
+    "category.wrong_meter": ("Token untuk meter lain", "Token bought for another meter"),
+    "category.sale_not_completed": ("Sudah bayar, token tidak muncul", "Paid but no token"),
+    "category.tamper": ("Meter menampilkan PERIKSA", "Meter shows PERIKSA"),
+    "category.broken_meter": ("Meter rusak / mati", "Meter broken / dead"),
+    "category.other": ("Lainnya", "Other"),
     "confidence.certain": ("pasti", "certain"),
     "confidence.likely": ("kemungkinan besar", "likely"),
     "confidence.possible": ("mungkin", "possible"),
@@ -242,6 +252,8 @@ def labeller(lang: str) -> Callable[[str, object], str]:
     def label(group: str, value: object) -> str:
         text = str(getattr(value, "value", value))
         pair = MESSAGES.get(f"{group}.{text}")
+        if pair is None and group == "category":  # a category that is a diagnosis cause
+            pair = MESSAGES.get(f"cause.{text}")
         if pair is None:
             return text
         return pair[1] if lang == "en" else pair[0]

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from prabayar.web.deps import LimiterDep, LimitsDep, ServicesDep
 from prabayar.web.errors import NotFound, WebError
-from prabayar.web.i18n import language_of, pick
+from prabayar.web.i18n import MESSAGES, language_of, pick
 from prabayar.web.pages.guards import Csrf, PageCustomer
 from prabayar.web.pages.rendering import flash, render
 from prabayar.web.security import Principal
@@ -139,15 +139,10 @@ def complaint_form(request: Request, customer: PageCustomer, services: ServicesD
     )
 
 
-# Categories a customer can pick (support's ticket categories), with labels.
-COMPLAINT_CATEGORIES: tuple[tuple[str, str, str], ...] = (
-    ("typo", "Token ditolak (GAGAL)", "Token rejected (GAGAL)"),
-    ("already_used", "Token sudah dipakai (USED)", "Token already used (USED)"),
-    ("wrong_meter", "Token untuk meter lain", "Token bought for another meter"),
-    ("sale_not_completed", "Sudah bayar, token tidak muncul", "Paid but no token"),
-    ("tamper", "Meter menampilkan PERIKSA", "Meter shows PERIKSA"),
-    ("broken_meter", "Meter rusak / mati", "Meter broken / dead"),
-    ("other", "Lainnya", "Other"),
+# Categories a customer can pick (support's ticket categories), with their labels.
+COMPLAINT_CATEGORIES: tuple[tuple[str, str, str], ...] = tuple(
+    (code, *MESSAGES[f"category.{code}"])
+    for code in ("typo", "already_used", "wrong_meter", "sale_not_completed", "tamper", "broken_meter", "other")
 )
 
 
