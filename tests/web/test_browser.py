@@ -163,6 +163,10 @@ def test_history_on_a_phone_shows_the_whole_token(phone: Any, base_url: str) -> 
     box = first.bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    # Every menu entry is on the screen (wrapped), none scrolled away out of sight.
+    for link in phone.locator("nav.nav a").all():
+        box = link.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, link.inner_text()
 
 
 def test_ticket_steps_keep_each_field_beside_its_button(page: Any, base_url: str) -> None:

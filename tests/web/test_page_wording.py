@@ -201,3 +201,22 @@ def test_audit_page_filters_by_meter(client: TestClient) -> None:
     assert rows and all(f"<td>{BUDI_METER}</td>" in row for row in rows)
     assert any("audit filter" in row for row in rows)
     assert 'name="meter" value=""' in client.get("/konsol/audit").text
+
+
+def test_a_refused_token_on_the_virtual_meter_leads_to_the_check(client: TestClient) -> None:
+    signed_in(client, "budi")
+    _, digits = buy(client, nominal=20_000)
+    token = csrf(client.get(f"/meter/{BUDI_METER}").text)
+    accepted = client.post(f"/meter/{BUDI_METER}/tombol", data={"csrf_token": token, "keys": digits}).text
+    assert 'data-testid="why-rejected"' not in accepted
+    wrong = digits[:-1] + str((int(digits[-1]) + 1) % 10)
+    refused = client.post(f"/meter/{BUDI_METER}/tombol", data={"csrf_token": token, "keys": wrong}).text
+    link = re.search(r'data-testid="why-rejected">[^<]*<a href="([^"]+)"', refused)
+    assert link is not None
+    target = link.group(1).replace("&amp;", "&")
+    assert target == f"/token-gagal?meter={BUDI_METER}&tampilan=GAGAL"
+    form = client.get(target).text
+    assert f'<option value="{BUDI_METER}" selected>' in form
+    assert 'name="display" value="GAGAL"' in form
+    code = client.post(f"/meter/{BUDI_METER}/tombol", data={"csrf_token": token, "keys": "37"}).text
+    assert 'data-testid="why-rejected"' not in code  # a service code is no refusal

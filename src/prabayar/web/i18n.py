@@ -108,6 +108,7 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "meter.relay_on": ("Listrik menyala", "Power on"),
     "meter.relay_off": ("Listrik padam", "Power off"),
     "meter.log": ("Catatan meter", "Meter log"),
+    "meter.why": ("Token ditolak? Cari tahu sebabnya:", "Token refused? Find out why:"),
     "console.title": ("Konsol operator", "Operator console"),
     "console.search": ("Cari nomor meter atau IDPEL", "Search by meter number or IDPEL"),
     "console.search_button": ("Cari", "Search"),

@@ -191,6 +191,7 @@ def result_document(result: MeterResult) -> dict[str, Any]:
     return {
         "kind": result.kind.value,
         "accepted": result.accepted,
+        "rejected": result.kind.is_token_rejection,
         "id": list(result.lines_id),
         "en": list(result.lines_en),
         "credit": str(result.credit_kwh),

@@ -48,8 +48,12 @@ def _check_page(request: Request, services: Services, user: Principal,
 
 
 @router.get("/token-gagal")
-def token_check_form(request: Request, user: PageCustomer, services: ServicesDep) -> Response:
-    return _check_page(request, services, user)
+def token_check_form(
+    request: Request, user: PageCustomer, services: ServicesDep, meter: str = "", tampilan: str = ""
+) -> Response:
+    """The form; from the virtual meter it comes with the meter and what its LCD showed."""
+    form = {"meter_number": meter[:13], "display": tampilan[:40]}
+    return _check_page(request, services, user, {"form": form})
 
 
 @router.post("/token-gagal")
