@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from prabayar import sts
-from prabayar.meter import ResultKind, TamperCause
+from prabayar.meter import MeterSettings, ResultKind, TamperCause
 
 from .conftest import CTS_MISTY1_KEY, MakeRig, Rig, load_vectors, params_for
 
@@ -135,10 +135,25 @@ def test_tariff_index_out_of_range_is_a_range_error(rig: Rig) -> None:
     assert rig.enter(rig.encode(bad)).kind is ResultKind.RANGE_ERROR
 
 
-def test_key_change_refused_while_tampered(rig: Rig) -> None:
+def test_key_change_refused_while_tampered_in_strict_mode(make_rig: MakeRig) -> None:
+    rig = make_rig(settings=MeterSettings(key_change_in_tamper=False))
     rig.meter.tamper(TamperCause.BYPASS)
     first, _ = rig.key_change(NEW_STA, params_for(krn=2))
     assert rig.enter(first).kind is ResultKind.TAMPER
+
+
+def test_key_change_passes_a_tamper_latch_by_default(rig: Rig) -> None:
+    """Vending issues its clear-tamper token with the new key: the KCTs must get through first."""
+    rig.meter.tamper(TamperCause.BYPASS)
+    new_params = params_for(krn=2)
+    kcts = rig.key_change(NEW_STA, new_params)
+    rig.switch_key(NEW_STA, new_params)
+    clear = rig.encode(sts.ClearTamper(tid=rig.next_tid()))
+    assert rig.enter(clear).reason == "crc"  # made with the key the meter does not have yet
+    assert [rig.enter(k).kind for k in kcts] == [ResultKind.KCT_PARTIAL, ResultKind.ACCEPT]
+    assert rig.meter.state.tamper is TamperCause.BYPASS  # still latched
+    assert rig.enter(rig.credit("5")).kind is ResultKind.TAMPER
+    assert rig.enter(clear).kind is ResultKind.ACCEPT and rig.meter.state.tamper is None
 
 
 def rollover_rig(make_rig: MakeRig) -> Rig:

@@ -247,3 +247,17 @@ def test_box_checks_and_derivation() -> None:
     with pytest.raises(ValueError):
         derived.open(b"short", b"aad")
     assert "secret" in repr(derived) and master.hex() not in repr(derived)
+
+
+def test_a_file_written_before_key_change_in_tamper_existed_loads_with_the_default(
+    stored: Rig, state_path: Path, box: AesGcmBox
+) -> None:
+    data = doc(state_path)
+    assert data["settings"]["key_change_in_tamper"] is True
+    del data["settings"]["key_change_in_tamper"]
+    state_path.write_text(json.dumps(data), encoding="utf-8")
+    assert StateFile(state_path, box).load().settings.key_change_in_tamper is True
+    data["settings"]["key_change_in_tamper"] = "yes"
+    state_path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(DamagedStateFile):
+        StateFile(state_path, box).load()

@@ -94,7 +94,10 @@ def enter_token(state: MeterState, text: str, now: datetime) -> MeterResult:
         return _wrong(state, now, "format", str(exc))
     if isinstance(token, MeterTestDisplay):
         return _test_display(state, token, now)
-    if state.tamper is not None and not isinstance(token, (ClearTamper, ClearCredit)):
+    passes_tamper = isinstance(token, (ClearTamper, ClearCredit)) or (
+        state.settings.key_change_in_tamper and isinstance(token, _KEY_CHANGE)
+    )
+    if state.tamper is not None and not passes_tamper:
         state.log(now, "token_rejected", f"{token.name}: tamper latched")
         return fixed(state, ResultKind.TAMPER, reason="tamper", token_type=token.name)
     if isinstance(token, _KEY_CHANGE):

@@ -92,6 +92,7 @@ def state_to_dict(state: MeterState, box: SecretBox) -> dict[str, Any]:
             "nominal_voltage": str(s.nominal_voltage),
             "event_log_size": s.event_log_size,
             "last_tokens_size": s.last_tokens_size,
+            "key_change_in_tamper": s.key_change_in_tamper,
         },
         "manufactured_at": _dt(state.manufactured_at),
         "meter_time": _dt(state.meter_time),
@@ -262,6 +263,8 @@ def _build(doc: dict[str, Any], box: SecretBox, r: _Reader) -> MeterState:
         nominal_voltage=r.decimal(st, "nominal_voltage"),
         event_log_size=r.get(st, "event_log_size", int),
         last_tokens_size=r.get(st, "last_tokens_size", int),
+        # added after version 1 files were first written: absent means the default
+        key_change_in_tamper=r.get(st, "key_change_in_tamper", bool) if "key_change_in_tamper" in st else True,
     )
     tids = r.get(doc, "tid_memory", list)
     if not all(isinstance(t, int) and not isinstance(t, bool) and 0 <= t <= 0xFFFFFF for t in tids):

@@ -30,6 +30,11 @@ class MeterSettings:
     nominal_voltage: Decimal = Decimal("220.0")
     event_log_size: int = 200
     last_tokens_size: int = 5
+    #: Key change sections pass a tamper latch (assumption). Vending moves to the new key when it
+    #: issues the KCTs, so the officer's clear-tamper token is made with the new key: a meter
+    #: that refused KCTs while tampered could then never be cleared. False: the strict reading
+    #: of the Itron manual (only Clear Tamper and Clear Credit pass).
+    key_change_in_tamper: bool = True
 
     def __post_init__(self) -> None:
         problems = []

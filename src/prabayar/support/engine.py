@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from prabayar.sts import (
@@ -194,6 +194,7 @@ class DiagnosisEngine:
         if len(digits) in (TOKEN_DIGITS - 1, TOKEN_DIGITS + 1):
             found = (
                 self._typo(case, digits, ledger_only=True)
+                or self._mistyped_own_sale(case, digits)
                 or self._mistyped_other_meter(case, digits)
                 or self._typo(case, digits)
             )
@@ -404,6 +405,7 @@ class DiagnosisEngine:
             return explain.unknown(case.hint)
         found = (
             self._typo(case, digits, ledger_only=True)
+            or self._mistyped_own_sale(case, digits)
             or self._mistyped_other_meter(case, digits)
             or self._typo(case, digits)
         )
@@ -412,6 +414,32 @@ class DiagnosisEngine:
         if case.hint is DisplayHint.KEY_EXPIRED:
             return explain.key_change((), certain=False)
         return explain.foreign_token()
+
+    def _mistyped_own_sale(self, case: _Case, digits: str) -> explain.Finding | None:
+        """One typing error away from a token sold for this meter that the meter's key does not
+        open (sold before a key change, a KCT already taken, ...): the typo *and* that token's
+        own problem. The ledger match alone is proof enough (~200 one-error strings against a
+        handful of sold tokens in 10^20)."""
+        ledger = {s.token: s for s in case.sales if s.token}
+        if not ledger:
+            return None
+        nearby = {e.digits: e for _, edits in candidate_groups(digits, two_wrong=False) for e in edits}
+        hits = [d for d in nearby if d in ledger]
+        if len(hits) != 1:
+            return None
+        corrected, edit = hits[0], nearby[hits[0]]
+        case.note(
+            "ledger",
+            f"the typed digits are one typing error ({edit.typo}, positions {edit.positions}) away "
+            f"from {corrected}, sold for this meter",
+        )
+        finding = self._twenty(case, corrected)
+        candidate = TokenCandidate(
+            corrected, edit.typo, edit.positions, self._describe(case, corrected, ledger[corrected]), True
+        )
+        if finding.cause is Cause.NO_FAULT_FOUND:
+            return explain.typo((candidate,), Confidence.CERTAIN)
+        return replace(finding, candidates=(candidate,))
 
     def _mistyped_other_meter(self, case: _Case, digits: str) -> explain.Finding | None:
         """A token for another meter, typed with one error: both mistakes at once."""
