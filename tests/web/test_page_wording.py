@@ -13,7 +13,7 @@ from prabayar.web.i18n import labeller
 from prabayar.web.pages.rendering import kwh, lcd_kwh
 from prabayar.web.virtual_meters import event_words
 
-from .conftest import BUDI_METER, JOKO_METER, REPLACED_METER, signed_in
+from .conftest import BUDI_METER, JOKO_METER, LEGACY_METER, REPLACED_METER, Api, signed_in
 from .test_pages import buy, csrf
 
 
@@ -220,3 +220,24 @@ def test_a_refused_token_on_the_virtual_meter_leads_to_the_check(client: TestCli
     assert 'name="display" value="GAGAL"' in form
     code = client.post(f"/meter/{BUDI_METER}/tombol", data={"csrf_token": token, "keys": "37"}).text
     assert 'data-testid="why-rejected"' not in code  # a service code is no refusal
+
+
+def test_admin_moves_a_1993_meter_to_the_next_base_date_from_the_console(client: TestClient, api: Api) -> None:
+    """The demo's legacy meter needs the TID-rollover key change; a plain one leaves it unsellable."""
+    signed_in(client, "operator")
+    assert 'name="rollover"' not in client.get(f"/konsol?q={LEGACY_METER}").text  # admins only
+    signed_in(client, "admin")
+    page = client.get(f"/konsol?q={LEGACY_METER}").text
+    assert 'name="rollover"' in page and "1993" in page
+    sale = {"identifier": LEGACY_METER, "nominal": 20_000}
+    refused = client.post("/api/v1/channel/purchase", headers=api.channel(), json={"channel_reference": "L-1", **sale})
+    assert refused.json()["error"] == "key_change_required"
+    issued = client.post(
+        "/konsol/token-manajemen",
+        data={"csrf_token": csrf(page), "meter_number": LEGACY_METER, "kind": "key_change",
+              "rollover": "yes", "reason": "TID rollover 2024"},
+    ).text  # fmt: skip
+    assert "Ganti kunci (KCT, TID rollover)" in issued
+    assert len(re.findall(r'<span class="token">', issued)) == 2
+    sold = client.post("/api/v1/channel/purchase", headers=api.channel(), json={"channel_reference": "L-2", **sale})
+    assert sold.status_code == 200, sold.text

@@ -126,6 +126,10 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "Batas daya (watt, hanya untuk Atur batas daya)",
         "Power limit (watt, only for Set power limit)",
     ),
+    "console.rollover": (
+        "TID rollover (hanya Ganti kunci: pindah ke tanggal dasar berikutnya, mis. 1993 → 2014)",
+        "TID rollover (key change only: move to the next base date, e.g. 1993 → 2014)",
+    ),
     "console.tickets": ("Tiket pengaduan", "Complaint tickets"),
     "console.tip": (
         "Coba nomor meter data demo, misalnya 14100000018 (Budi), 14100000117 (diblokir), "

@@ -62,6 +62,7 @@ def management_token(
     kind: Annotated[str, Form(max_length=32)],
     reason: Annotated[str, Form(max_length=500)] = "",
     watts: Annotated[str, Form(max_length=9)] = "",
+    rollover: Annotated[str, Form(max_length=3)] = "",
 ) -> Response:
     lang = language_of(request)
     context: dict[str, Any] = {"q": meter_number, "kinds": MANAGEMENT_KINDS}
@@ -74,13 +75,15 @@ def management_token(
             raise Forbidden("Penggantian kunci (KCT) hanya oleh admin.", "Key change tokens are for admins only.")
         limiter.hit(f"operator:{operator.subject}", limits.operator_tokens)
         watt_value = int(watts) if watts.strip().isdigit() else None
-        result = services.issue_management_token(operator.subject, meter_number, kind, reason.strip(), watts=watt_value)
+        result = services.issue_management_token(
+            operator.subject, meter_number, kind, reason.strip(), watts=watt_value, rollover=rollover == "yes"
+        )
         context["issued"] = result
         status = 200
     except WebError as exc:
         context["error"] = pick(lang, exc.message_id, exc.message_en)
         context["code"] = exc.response_code
-        context["form"] = {"kind": kind, "reason": reason, "watts": watts}
+        context["form"] = {"kind": kind, "reason": reason, "watts": watts, "rollover": rollover == "yes"}
         status = exc.status_code
     with contextlib.suppress(WebError):
         context.update(_customer_view(services, meter_number))
