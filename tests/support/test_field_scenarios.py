@@ -392,3 +392,23 @@ def test_token_pasted_from_an_sms_with_words_around_it(world: World) -> None:
     assert any("pasted" in e.fact for e in d.evidence)
     two = world.diagnose(BUDI.meter_number, f"token {grouped} atau {grouped[::-1]}")
     assert two.cause is Cause.NOT_A_TOKEN  # two tokens in one message: ask which
+
+
+def test_tamper_with_a_pending_key_change_tells_the_officer_to_enter_the_kcts_first(world: World) -> None:
+    meter = world.meter(BUDI.meter_number)
+    kc = world.service.key_change(OPERATOR, BUDI.meter_number, "KRN update")  # never entered
+    meter.tamper(TamperCause.COVER_OPEN_POWER_ON)
+    d = world.diagnose(BUDI.meter_number, display="PERIKSA")
+    assert d.cause is Cause.TAMPER and d.ticket_needed
+    note = next(f for f in d.other_findings if "KCT" in f.en)
+    assert all(" ".join(k[i : i + 4] for i in range(0, 20, 4)) in note.en for k in kc.tokens)
+    tickets = world.tickets()
+    t = tickets.open(channel="cc123", identifier=BUDI.meter_number, actor="agent1", diagnosis=d)
+    tickets.assign(t.number, "teknisi-andi", "spv1")
+    tickets.record_inspection(t.number, "tutup terminal terbuka, dipasang lagi", installation_ok=True,
+                              actor="teknisi-andi")  # fmt: skip
+    (clear,) = tickets.clear_tamper(t.number, OPERATOR)
+    assert meter.enter_token(clear).kind is ResultKind.REJECT  # made with the new key
+    for kct in kc.tokens:
+        assert meter.enter_token(kct).kind.accepted
+    assert meter.enter_token(clear).kind is ResultKind.ACCEPT and meter.state.tamper is None

@@ -212,6 +212,12 @@ class DiagnosisEngine:
             return explain.broken_meter(self._credit(case), certain=True)
         if snap is not None and snap.tamper:
             case.note("meter", f"meter is in tamper state: {snap.tamper}")
+            vending_key = case.meter.key
+            if vending_key is not None and snap.key is not None and _key_differs(vending_key, snap.key):
+                kcts = self._key_change_tokens(case, snap)
+                if kcts:
+                    case.note("key", "the meter still has its previous key: the officer's tokens need the KCTs first")
+                    case.findings.append(explain.kct_before_clear_tamper(kcts))
             return explain.tamper(snap.tamper, certain=True)
         if snap is not None and case.hint in _DEVICE_HINTS:
             # the meter's own memory outranks words passed on by phone or chat

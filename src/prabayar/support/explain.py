@@ -117,6 +117,16 @@ def blocked_note() -> Text:
     )
 
 
+def kct_before_clear_tamper(tokens: tuple[str, ...]) -> Text:
+    listed = "; ".join(grouped(t) for t in tokens)
+    return Text(
+        "Catatan untuk petugas: meter belum menerima token ganti kunci (KCT). Masukkan dulu "
+        f"KCT berikut, baru token clear tamper: {listed}.",
+        "Note for the officer: the meter has not taken its key change tokens (KCT) yet. Enter "
+        f"these KCTs first, then the clear tamper token: {listed}.",
+    )
+
+
 def lockout_note(until: datetime) -> Text:
     return Text(
         f"Catatan: keypad meter terkunci karena salah input berulang sampai {wib(until)}; "
