@@ -186,3 +186,16 @@ def test_ticket_steps_keep_each_field_beside_its_button(page: Any, base_url: str
     label = page.locator("form[action$='/key_change'] label").bounding_box()
     assert box is not None and label is not None and box["height"] < label["height"] + 1
     assert abs((box["y"] + box["height"] / 2) - (label["y"] + label["height"] / 2)) < 6
+
+
+def test_a_printed_receipt_is_the_struk_without_the_menu(page: Any, base_url: str) -> None:
+    log_in(page, base_url, "budi")
+    page.wait_for_url(re.compile(r".*/akun$"))
+    buy_token(page, base_url, "20000")
+    page.emulate_media(media="print")
+    expect(page.locator("header.topbar")).to_be_hidden()
+    expect(page.locator("p.actions")).to_be_hidden()
+    expect(page.get_by_test_id("receipt")).to_be_visible()
+    expect(page.get_by_test_id("token")).to_be_visible()
+    page.emulate_media(media="screen")
+    expect(page.locator("header.topbar")).to_be_visible()
