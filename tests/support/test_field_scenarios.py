@@ -412,3 +412,15 @@ def test_tamper_with_a_pending_key_change_tells_the_officer_to_enter_the_kcts_fi
     for kct in kc.tokens:
         assert meter.enter_token(kct).kind.accepted
     assert meter.enter_token(clear).kind is ResultKind.ACCEPT and meter.state.tamper is None
+
+
+def test_officers_token_for_another_meter(world: World) -> None:
+    meter = world.meter(BUDI.meter_number)
+    (clear,) = world.service.clear_tamper(OPERATOR, SITI.meter_number, "inspected").tokens
+    assert meter.enter_token(clear).kind is ResultKind.REJECT
+    d = world.diagnose(BUDI.meter_number, clear, "GAGAL")
+    assert d.cause is Cause.WRONG_METER
+    masked = SITI.meter_number[:3] + "*****" + SITI.meter_number[-3:]
+    assert masked in d.explanation.en and "IDPEL  " not in d.explanation.en and "IDPEL ()" not in d.explanation.en
+    assert SITI.idpel not in d.explanation.en and "officer" in d.explanation.en
+    assert d.next_steps[0].action is Action.CONTACT_123

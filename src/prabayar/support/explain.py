@@ -333,9 +333,13 @@ def not_a_token_too_large() -> Finding:
 
 
 def wrong_meter(sale: Sale, other: MeterRecord | None) -> Finding:
-    who = f"meter {mask_number(sale.meter_number)} / IDPEL {mask_number(sale.idpel)}"
+    who = f"meter {mask_number(sale.meter_number)}"
+    if sale.idpel:
+        who += f" / IDPEL {mask_number(sale.idpel)}"
     if other is not None and other.name:
         who += f" ({mask_name(other.name)})"
+    if sale.kind != "credit":
+        return _officer_token_for_another_meter(sale, who)
     return Finding(
         Cause.WRONG_METER,
         Confidence.CERTAIN,
@@ -360,6 +364,29 @@ def wrong_meter(sale: Sale, other: MeterRecord | None) -> Finding:
                 Text(
                     "Beli token baru dengan nomor meter / IDPEL yang tertera di meter Anda.",
                     "Buy a new token with the meter number / IDPEL printed on your meter.",
+                ),
+            ),
+        ),
+        False,
+    )
+
+
+def _officer_token_for_another_meter(sale: Sale, who: str) -> Finding:
+    return Finding(
+        Cause.WRONG_METER,
+        Confidence.CERTAIN,
+        Text(
+            f"Token ini adalah token petugas PLN ({sale.kind}) yang diterbitkan untuk {who} pada "
+            f"{wib(sale.created_at)}, bukan untuk meter Anda; meter Anda menolaknya.",
+            f"This is a PLN officer's token ({sale.kind}) issued for {who} on "
+            f"{wib(sale.created_at)}, not for your meter; your meter rejects it.",
+        ),
+        (
+            NextStep(
+                Action.CONTACT_123,
+                Text(
+                    "Minta petugas PLN menerbitkan token untuk nomor meter Anda sendiri.",
+                    "Ask the PLN officer for a token issued for your own meter number.",
                 ),
             ),
         ),

@@ -93,8 +93,9 @@ class VendingSources:
                 .order_by(ManagementTokenRecord.id.desc())
                 .limit(HISTORY)
             ).all()
+            idpel = _idpel_of(session, meter_number)
             for m in mgmt:
-                sales.extend(_management_sales(m))
+                sales.extend(_management_sales(m, idpel))
         sales.sort(key=lambda s: s.created_at, reverse=True)
         return sales
 
@@ -105,7 +106,8 @@ class VendingSources:
                 return _sale_of(p)
             m = session.scalar(select(ManagementTokenRecord).where(ManagementTokenRecord.tokens.contains(digits)))
             if m is not None:
-                return next((s for s in _management_sales(m) if s.token == digits), None)
+                sales = _management_sales(m, _idpel_of(session, m.meter_number))
+                return next((s for s in sales if s.token == digits), None)
         return None
 
     def sales_by_tokens(self, candidates: Collection[str]) -> Sequence[Sale]:
@@ -136,13 +138,18 @@ def _sale_of(p: Purchase) -> Sale:
     )
 
 
-def _management_sales(m: ManagementTokenRecord) -> list[Sale]:
+def _idpel_of(session: Session, meter_number: str) -> str:
+    customer = session.scalar(select(Customer).join(Meter).where(Meter.meter_number == meter_number))
+    return customer.idpel if customer is not None else ""
+
+
+def _management_sales(m: ManagementTokenRecord, idpel: str) -> list[Sale]:
     tokens = m.tokens.split()
     return [
         Sale(
             token=t,
             meter_number=m.meter_number,
-            idpel="",
+            idpel=idpel,
             tid=m.tid if len(tokens) == 1 else None,
             kwh=None,
             created_at=m.created_at,
