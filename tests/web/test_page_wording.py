@@ -145,6 +145,9 @@ def test_a_closed_ticket_offers_no_more_steps(client: TestClient) -> None:
     )
     target = opened.headers["location"]
     open_page = client.get(target).text
+    # The desk keeps a ticket number and its due time on one line each.
+    desk_after = client.get("/konsol/tiket").text
+    assert f'<td class="nowrap"><a href="{target}">' in desk_after
     assert 'data-testid="ticket-actions"' in open_page
     client.post(f"{target}/resolve", data={"csrf_token": token, "text": "dijelaskan lewat telepon"})
     client.post(f"{target}/close", data={"csrf_token": token})
