@@ -87,7 +87,8 @@ class World:
         return result
 
     def sources(self) -> VendingSources:
-        return VendingSources(self.service, MeterStateReader(self.data_dir / "meters", self.box), actor="test")
+        reader = MeterStateReader(self.data_dir / "meters", self.box, clock=self.clock.now)
+        return VendingSources(self.service, reader, actor="test")
 
     def engine(self, **kwargs: bool) -> DiagnosisEngine:
         return DiagnosisEngine(self.sources(), clock=self.clock.now, **kwargs)

@@ -424,3 +424,18 @@ def test_officers_token_for_another_meter(world: World) -> None:
     assert masked in d.explanation.en and "IDPEL  " not in d.explanation.en and "IDPEL ()" not in d.explanation.en
     assert SITI.idpel not in d.explanation.en and "officer" in d.explanation.en
     assert d.next_steps[0].action is Action.CONTACT_123
+
+
+def test_the_meter_is_read_as_it_is_now_not_as_last_saved(world: World) -> None:
+    """A running load keeps drawing after the last key press: OVER is judged on today's credit."""
+    from prabayar.meter import MeterSettings
+
+    meter = world.meter(BUDI.meter_number, MeterSettings(credit_max_kwh=Decimal(100)))
+    first = world.buy(BUDI.meter_number, 100_000)
+    assert meter.enter_token(first.token).kind is ResultKind.ACCEPT  # ~63 kWh
+    meter.set_load(3000)  # saved now; nobody touches the meter for 12 hours
+    world.clock.advance(timedelta(hours=12))  # 36 kWh drawn: ~27 kWh left
+    second = world.buy(BUDI.meter_number, 100_000)
+    d = world.diagnose(BUDI.meter_number, second.token)
+    assert d.cause is Cause.NO_FAULT_FOUND, d.evidence
+    assert meter.enter_token(second.token).kind is ResultKind.ACCEPT

@@ -6,11 +6,14 @@ emulated meter's non-volatile memory fails: support reports it as a broken meter
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 from prabayar.meter import (
     AesGcmBox,
+    ManualClock,
+    Meter,
     MeterState,
     SecretBox,
     StateFile,
@@ -60,15 +63,24 @@ def _broken(meter_number: str, reason: str) -> MeterSnapshot:
 
 
 class MeterStateReader:
-    """Reads ``<data_dir>/meters/<meter_number>.json`` (the emulator's layout)."""
+    """Reads ``<data_dir>/meters/<meter_number>.json`` (the emulator's layout).
 
-    def __init__(self, meters_dir: Path, box: SecretBox) -> None:
+    With a ``clock`` the state is first brought up to the present by the meter's own rules
+    (energy drawn since it was last saved, relay, expired key change sections), in memory
+    only: the file was written at the meter's last key press, and a meter running a load has
+    less credit now than the file says.
+    """
+
+    def __init__(self, meters_dir: Path, box: SecretBox, *, clock: Callable[[], datetime] | None = None) -> None:
         self.meters_dir = meters_dir
         self.box = box
+        self.clock = clock
 
     @classmethod
-    def for_master_key(cls, data_dir: Path, master_key: bytes) -> MeterStateReader:
-        return cls(data_dir / "meters", AesGcmBox.from_master_key(master_key))
+    def for_master_key(
+        cls, data_dir: Path, master_key: bytes, *, clock: Callable[[], datetime] | None = None
+    ) -> MeterStateReader:
+        return cls(data_dir / "meters", AesGcmBox.from_master_key(master_key), clock=clock)
 
     def path(self, meter_number: str) -> Path:
         return self.meters_dir / f"{meter_number}.json"
@@ -81,4 +93,8 @@ class MeterStateReader:
             return None  # not an emulated meter: diagnose from the ledger alone
         except StateFileError as exc:
             return _broken(meter_number, f"meter memory unreadable: {exc.message_en}")
-        return snapshot_of(state)
+        if self.clock is None:
+            return snapshot_of(state)
+        now = self.clock()
+        Meter(state, ManualClock(max(now, state.meter_time))).status()  # catch up, not saved
+        return snapshot_of(state, now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from prabayar.config import Settings, get_settings
 from prabayar.support.engine import DiagnosisEngine
@@ -15,10 +15,15 @@ from prabayar.vending import VendingService
 from prabayar.vending.setup import master_key_for
 
 
-def meter_state_reader(settings: Settings) -> MeterStateReader:
-    """Emulated meters' state files, sealed under a key derived from the master key."""
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def meter_state_reader(settings: Settings, clock: Callable[[], datetime] = _utcnow) -> MeterStateReader:
+    """Emulated meters' state files, sealed under a key derived from the master key, read as
+    they are at ``clock()`` (energy drawn since the last save)."""
     master = base64.b64decode(master_key_for(settings).to_base64())
-    return MeterStateReader.for_master_key(settings.data_dir, master)
+    return MeterStateReader.for_master_key(settings.data_dir, master, clock=clock)
 
 
 def diagnosis_engine(
@@ -30,7 +35,7 @@ def diagnosis_engine(
 ) -> DiagnosisEngine:
     """The engine over vending's ledger and keys plus any emulated meter's state."""
     settings = settings or get_settings()
-    sources = VendingSources(service, meter_state_reader(settings), actor=actor)
+    sources = VendingSources(service, meter_state_reader(settings, clock or _utcnow), actor=actor)
     if clock is None:
         return DiagnosisEngine(sources)
     return DiagnosisEngine(sources, clock=clock)
