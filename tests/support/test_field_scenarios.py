@@ -67,7 +67,7 @@ def test_token_bought_before_a_key_change_entered_after_it(world: World) -> None
     assert d.cause is Cause.KEY_CHANGED_SINCE_SALE and d.confidence is Confidence.CERTAIN
     assert d.ticket_needed  # PLN must issue the credit again under the new key
     assert d.next_steps[0].action is Action.CONTACT_123
-    assert "KRN" in d.explanation.en
+    assert "KRN" in d.explanation.en and "the meter took key change tokens" in d.explanation.en
     assert not any(s.action is Action.ENTER_KEY_CHANGE_TOKENS for s in d.next_steps)
 
 
@@ -78,6 +78,7 @@ def test_token_bought_before_a_key_change_without_meter_state(world: World) -> N
     d = world.diagnose(BUDI.meter_number, sale.token, "GAGAL")  # a real meter: no state file
     assert d.cause is Cause.KEY_CHANGED_SINCE_SALE and d.confidence is Confidence.LIKELY
     assert d.ticket_needed
+    assert "were issued for your meter" in d.explanation.en and "the meter took" not in d.explanation.en
 
 
 def test_token_bought_before_a_key_change_still_works_before_the_kcts(world: World) -> None:

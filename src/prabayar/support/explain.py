@@ -456,18 +456,28 @@ def replaced_meter_token(sale: Sale, new_meter: str | None) -> Finding:
 def key_changed_since_sale(sale: Sale, changed_at: datetime, *, certain: bool) -> Finding:
     """Made with the meter's previous key; the meter has taken its key change tokens since."""
     amount = f" ({kwh(sale.kwh)})" if sale.kwh is not None else ""
+    if certain:
+        when_id = f"Pada {wib(changed_at)} meter menerima token ganti kunci (KCT, update KRN); sejak itu"
+        when_en = f"On {wib(changed_at)} the meter took key change tokens (KCT, KRN update); since then"
+    else:
+        when_id = (
+            f"Pada {wib(changed_at)} token ganti kunci (KCT, update KRN) diterbitkan untuk meter "
+            "Anda; setelah KCT dimasukkan,"
+        )
+        when_en = (
+            f"On {wib(changed_at)} key change tokens (KCT, KRN update) were issued for your meter; "
+            "once they are entered,"
+        )
     return Finding(
         Cause.KEY_CHANGED_SINCE_SALE,
         _c(certain),
         Text(
             f"Token ini{amount} dibuat pada {wib(sale.created_at)} dengan kunci lama meter Anda. "
-            f"Pada {wib(changed_at)} meter menerima token ganti kunci (KCT, update KRN); sejak "
-            "itu meter hanya menerima token dengan kunci baru, jadi token ini ditolak. Kreditnya "
-            "tidak hilang.",
+            f"{when_id} meter hanya menerima token dengan kunci baru, jadi token ini ditolak. "
+            "Kreditnya tidak hilang.",
             f"This token{amount} was made on {wib(sale.created_at)} with your meter's previous "
-            f"key. On {wib(changed_at)} the meter took key change tokens (KCT, KRN update); since "
-            "then it only accepts tokens made with the new key, so it rejects this one. The "
-            "credit is not lost.",
+            f"key. {when_en} the meter only accepts tokens made with the new key, so it rejects "
+            "this one. The credit is not lost.",
         ),
         (
             NextStep(
