@@ -69,6 +69,8 @@ def test_token_bought_before_a_key_change_entered_after_it(world: World) -> None
     assert d.next_steps[0].action is Action.CONTACT_123
     assert "KRN" in d.explanation.en and "the meter took key change tokens" in d.explanation.en
     assert not any(s.action is Action.ENTER_KEY_CHANGE_TOKENS for s in d.next_steps)
+    t = world.tickets().open(channel="app", identifier=BUDI.meter_number, actor="BUDI", diagnosis=d)
+    assert t.category == "key_changed_since_sale" and t.diagnosis is not None
 
 
 def test_token_bought_before_a_key_change_without_meter_state(world: World) -> None:
