@@ -442,3 +442,19 @@ def test_the_meter_is_read_as_it_is_now_not_as_last_saved(world: World) -> None:
     d = world.diagnose(BUDI.meter_number, second.token)
     assert d.cause is Cause.NO_FAULT_FOUND, d.evidence
     assert meter.enter_token(second.token).kind is ResultKind.ACCEPT
+
+
+def test_two_key_changes_issued_and_none_taken_one_set_bridges_both(world: World) -> None:
+    meter = world.meter(BUDI.meter_number)
+    krn = meter.state.params.krn
+    world.service.generate_vending_key("admin", meter.state.params.sgc, krn % 9 + 2)
+    first = world.service.key_change(OPERATOR, BUDI.meter_number, "KRN update")
+    world.service.key_change(OPERATOR, BUDI.meter_number, "KRN update again")
+    sale = world.buy(BUDI.meter_number)
+    assert meter.enter_token(first.tokens[1]).kind is ResultKind.KCT_PARTIAL  # half of the old set
+    d = world.diagnose(BUDI.meter_number, sale.token, "GAGAL")
+    assert d.cause is Cause.KEY_CHANGE_NEEDED
+    assert meter.key_in("00").kind is ResultKind.CODE  # as the step says
+    for kct in d.next_steps[0].tokens:  # from the key the meter has straight to vending's
+        assert meter.enter_token(kct).kind.accepted
+    assert meter.enter_token(sale.token).kind is ResultKind.ACCEPT
