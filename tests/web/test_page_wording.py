@@ -244,3 +244,16 @@ def test_admin_moves_a_1993_meter_to_the_next_base_date_from_the_console(client:
     assert len(re.findall(r'<span class="token">', issued)) == 2
     sold = client.post("/api/v1/channel/purchase", headers=api.channel(), json={"channel_reference": "L-2", **sale})
     assert sold.status_code == 200, sold.text
+
+
+def test_switching_language_keeps_the_search(client: TestClient) -> None:
+    signed_in(client, "operator")
+    page = client.get(f"/konsol?q={BUDI_METER}").text
+    link = re.search(r'<a class="lang" href="([^"]+)"', page)
+    assert link is not None
+    target = link.group(1).replace("&amp;", "&")
+    assert target == f"/bahasa/en?next=/konsol%3Fq%3D{BUDI_METER}"
+    switched = client.get(target, follow_redirects=False)
+    assert switched.headers["location"] == f"/konsol?q={BUDI_METER}"
+    assert "Customer: BUDI SANTOSA WIJAYA" in client.get(switched.headers["location"]).text
+    client.get("/bahasa/id")

@@ -100,6 +100,8 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
         "user": user,
         "csrf": csrf_token(request),
         "path": request.url.path,
+        # where the language switch returns to: this page with its query (a search, a filter)
+        "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "flash": request.session.pop("flash", None),
     }
     full.update(context or {})
