@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 
 from prabayar.vending import errors as vending_errors
-from prabayar.web.services import web_error_from
+from prabayar.web.errors import WebError
+from prabayar.web.services import Services, web_error_from
 
 CASES = [
     (vending_errors.UnknownMeter("14100000011", luhn_failed=True), 404, "0014", "unknown_meter"),
@@ -54,3 +55,18 @@ def test_every_vending_error_class_is_covered() -> None:
         and obj is not vending_errors.VendingError
     }
     assert defined <= covered, defined - covered
+
+
+def test_lookup_follows_replacements_but_never_loops(services: Services) -> None:
+    """Two meters naming each other as their replacement (a damaged ledger) end in 0014, not
+    in endless recursion; one replacement is followed to the customer."""
+    from sqlalchemy import text
+
+    old, new = "14100001123", "14100000125"  # the demo's replaced meter and its successor
+    assert {m.meter_number for m in services.lookup_customer(old)} == {old, new}
+    with services.vending.engine.begin() as db:
+        db.execute(text("UPDATE meters SET status = 'replaced', replaced_by = :old WHERE meter_number = :new"),
+                   {"old": old, "new": new})  # fmt: skip
+    with pytest.raises(WebError) as raised:
+        services.lookup_customer(old)
+    assert raised.value.response_code == "0014"

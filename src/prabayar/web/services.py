@@ -213,7 +213,7 @@ class Services:
             return self.call(vending.key_change, operator, meter_number, reason, rollover=rollover)
         raise InvalidRequest("Jenis token tidak dikenal.", f"Unknown management token kind {kind!r}.")
 
-    def lookup_customer(self, identifier: str) -> list[Any]:
+    def lookup_customer(self, identifier: str, *, _hops: int = 0) -> list[Any]:
         """All meters of the customer behind an IDPEL or meter number, whatever their status.
 
         By IDPEL this reads the customer's meters directly. By meter number it asks the inquiry,
@@ -233,9 +233,9 @@ class Services:
                         raise  # the meter itself is blocked: nothing leads further
                     idpel = exc.identifier
                 except MeterReplaced as exc:
-                    if not exc.replacement or exc.replacement == identifier:
+                    if not exc.replacement or _hops >= 8:  # a chain of replacements, never a loop
                         raise
-                    return self.lookup_customer(exc.replacement)
+                    return self.lookup_customer(exc.replacement, _hops=_hops + 1)
         meters = list(self.call(self.vending.customer_meters, idpel))
         if not meters:
             raise NotFound("Pelanggan belum memiliki meter.", "The customer has no meter.")
