@@ -26,8 +26,9 @@ EXPECTED: dict[ResultKind, set[Cause]] = {
     ResultKind.OLD: {Cause.TOO_OLD, Cause.ALREADY_USED},  # a replayed token may have aged out
     ResultKind.TAMPER: {Cause.TAMPER},
     ResultKind.OVER: {Cause.CREDIT_OVERFLOW},
-    ResultKind.REJECT: {
+    ResultKind.REJECT: {  # a typo: the typo, or what the corrected token would meet
         Cause.TYPO, Cause.KEY_CHANGE_NEEDED, Cause.KEY_CHANGED_SINCE_SALE, Cause.ALREADY_USED,
+        Cause.TOO_OLD, Cause.CREDIT_OVERFLOW,
     },
 }
 
@@ -63,6 +64,7 @@ def test_diagnosis_predicts_the_meter(world: World, seed: int) -> None:
             world.clock.advance(timedelta(hours=rng.choice([1, 5, 10])))
             meter.set_load(0)
             continue
+        world.clock.advance(timedelta(minutes=2))  # any lockout of an earlier typo has ended
         if meter.state.tamper is not None and rng.random() < 0.5:
             for kct in pending_kcts:  # the clear-tamper token is made with vending's new key
                 meter.enter_token(kct)
@@ -83,7 +85,6 @@ def test_diagnosis_predicts_the_meter(world: World, seed: int) -> None:
                 digits = mistype(digits, rng.randint(1, 20))
         else:
             continue
-        world.clock.advance(timedelta(minutes=2))  # any lockout of an earlier typo has ended
         meter.tick()
         tampered = meter.state.tamper is not None
         d = world.diagnose(BUDI.meter_number, digits)
@@ -91,6 +92,8 @@ def test_diagnosis_predicts_the_meter(world: World, seed: int) -> None:
         seen.add(r.kind)
         expected = EXPECTED.get(r.kind, {d.cause}) | ({Cause.TAMPER} if tampered else set())
         assert d.cause in expected, (seed, step, action, original, digits, r.kind, d.cause, d.evidence)
+        if r.kind is ResultKind.REJECT and original and d.cause is not Cause.TYPO:
+            assert [c.digits for c in d.candidates] == [original]  # the typo is still named
         if r.kind is ResultKind.ACCEPT:
             used.append(digits)
     assert seen  # every history keyed something in

@@ -458,3 +458,14 @@ def test_two_key_changes_issued_and_none_taken_one_set_bridges_both(world: World
     for kct in d.next_steps[0].tokens:  # from the key the meter has straight to vending's
         assert meter.enter_token(kct).kind.accepted
     assert meter.enter_token(sale.token).kind is ResultKind.ACCEPT
+
+
+def test_tamper_and_a_typo_in_the_same_entry(world: World) -> None:
+    meter = world.meter(BUDI.meter_number)
+    meter.tamper(TamperCause.REVERSE_CURRENT)
+    sale = world.buy(BUDI.meter_number)
+    typed = sale.token[:3] + str((int(sale.token[3]) + 5) % 10) + sale.token[4:]
+    d = world.diagnose(BUDI.meter_number, typed, "GAGAL")
+    assert d.cause is Cause.TAMPER and d.ticket_needed  # the latch comes first
+    assert [c.digits for c in d.candidates] == [sale.token]  # and the typo is named now
+    assert any("typing error" in f.en for f in d.other_findings)

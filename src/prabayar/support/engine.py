@@ -171,11 +171,22 @@ class DiagnosisEngine:
 
     def _diagnose(self, case: _Case) -> explain.Finding:
         device = self._device_problem(case)
-        if device is not None:
-            return device
         typed = case.request.typed
-        if typed is None or not typed.strip():
+        has_typed = typed is not None and bool(typed.strip())
+        if device is not None:
+            if device.cause is Cause.TAMPER and typed is not None and has_typed:
+                # the latch comes first, but the token itself may also be wrong: say so now,
+                # not after the officer's visit
+                token = self._typed(case, typed)
+                if token.cause is not Cause.NO_FAULT_FOUND:
+                    case.findings.append(token.explanation)
+                    device = replace(device, candidates=token.candidates)
+            return device
+        if typed is None or not has_typed:
             return self._no_token(case)
+        return self._typed(case, typed)
+
+    def _typed(self, case: _Case, typed: str) -> explain.Finding:
         digits = read_entry(typed).digits
         if digits is None:
             pasted = _PASTED_TOKEN.findall(typed)
@@ -583,9 +594,16 @@ class DiagnosisEngine:
             used = stale[0]
             case.note(
                 "ledger",
-                f"typed digits are a mistyped {used.edit.digits} ({used.edit.typo}), which the meter already has",
+                f"typed digits are a mistyped {used.edit.digits} ({used.edit.typo}), which the meter "
+                "already has or can no longer take",
             )
-            return self._valid_token(case, used.edit.digits, used.token, ledger[used.edit.digits])
+            sale = ledger[used.edit.digits]
+            finding = self._valid_token(case, used.edit.digits, used.token, sale)
+            candidate = TokenCandidate(
+                used.edit.digits, used.edit.typo, used.edit.positions,
+                self._describe(case, used.edit.digits, sale, used.token), True,
+            )  # fmt: skip
+            return replace(finding, candidates=(candidate,))
         if not found:
             return None
         candidates = tuple(
