@@ -257,3 +257,17 @@ def test_switching_language_keeps_the_search(client: TestClient) -> None:
     assert switched.headers["location"] == f"/konsol?q={BUDI_METER}"
     assert "Customer: BUDI SANTOSA WIJAYA" in client.get(switched.headers["location"]).text
     client.get("/bahasa/id")
+
+
+@pytest.mark.parametrize("watts", ["-5", "1.5", "abc"])
+def test_a_power_limit_that_is_no_number_is_called_so(client: TestClient, watts: str) -> None:
+    signed_in(client, "operator")
+    page = client.get(f"/konsol?q={BUDI_METER}").text
+    answer = client.post(
+        "/konsol/token-manajemen",
+        data={"csrf_token": csrf(page), "meter_number": BUDI_METER, "kind": "set_power_limit",
+              "watts": watts, "reason": "batas daya"},
+    )  # fmt: skip
+    assert answer.status_code == 422 and "(0030)" in answer.text
+    assert "Batas daya harus berupa angka watt" in answer.text and "wajib diisi" not in answer.text
+    assert f'name="watts" inputmode="numeric" maxlength="9" value="{watts}"' in answer.text

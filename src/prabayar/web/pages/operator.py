@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from prabayar.web.deps import LimiterDep, LimitsDep, ServicesDep
-from prabayar.web.errors import Forbidden, WebError
+from prabayar.web.errors import Forbidden, InvalidRequest, WebError
 from prabayar.web.i18n import language_of, pick
 from prabayar.web.pages.guards import Csrf, PageOperator
 from prabayar.web.pages.rendering import render
@@ -74,6 +74,11 @@ def management_token(
         if kind == "key_change" and operator.role != "admin":
             raise Forbidden("Penggantian kunci (KCT) hanya oleh admin.", "Key change tokens are for admins only.")
         limiter.hit(f"operator:{operator.subject}", limits.operator_tokens)
+        if kind == "set_power_limit" and watts.strip() and not watts.strip().isdigit():
+            raise InvalidRequest(
+                "Batas daya harus berupa angka watt, mis. 1300.",
+                "The power limit is a whole number of watts, e.g. 1300.",
+            )
         watt_value = int(watts) if watts.strip().isdigit() else None
         result = services.issue_management_token(
             operator.subject, meter_number, kind, reason.strip(), watts=watt_value, rollover=rollover == "yes"
