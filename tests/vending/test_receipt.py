@@ -81,6 +81,9 @@ def test_formats() -> None:
     assert rupiah(3_500, cents=False) == "Rp 3.500"
     assert kwh_text(Decimal("1281.9")) == "1.281,9"
     assert kwh_text(Decimal("936")) == "936"
-    assert kwh_text(Decimal("0.00")) == "0,00"
+    assert kwh_text(Decimal("0.00")) == "0,0"
+    # read back from the database with two places, printed at the token's 0.1 kWh resolution
+    assert kwh_text(Decimal("13.60")) == "13,6"
+    assert kwh_text(Decimal("0.05")) == "0,05"
     assert tarif_daya("R3", 13_200) == "R3/000013200VA"
     assert group_token("01234567890123456789") == "0123 4567 8901 2345 6789"

@@ -289,6 +289,13 @@ def test_advice_unsold_and_confirm(service: VendingService) -> None:
     assert actions.count("advice") == 2 and "delivery.confirmed" in actions
 
 
+def test_reprint_prints_the_same_kwh_as_the_sale(service: VendingService) -> None:
+    sold = service.purchase("PLNAPP", "KWH-FORMAT", DEWI.meter_number, 20_000)
+    again = service.reprint(DEWI.meter_number, limit=1)[0]
+    assert again.receipt == sold.receipt
+    assert again.receipt.text() == sold.receipt.text()
+
+
 def test_reprint_is_newest_first_and_limited(service: VendingService, clock: FakeClock) -> None:
     refs = []
     for i in range(4):
@@ -308,6 +315,8 @@ def test_reprint_is_newest_first_and_limited(service: VendingService, clock: Fak
 
 
 def test_legacy_meter_needs_the_rollover_key_change(service: VendingService) -> None:
+    with pytest.raises(KeyChangeRequired):
+        service.quote("BANKDEMO", YULI.meter_number, 20_000)  # an inquiry refuses as a sale would
     with pytest.raises(KeyChangeRequired) as exc:
         service.purchase("BANKDEMO", "yuli-1", YULI.meter_number, 20_000)
     assert "rollover" in str(exc.value) and "KCT" in exc.value.message_id
@@ -514,6 +523,8 @@ def test_key_expiry_and_exhausted_tids_need_a_key_change(service: VendingService
             .values(last_tid=sts.TID_MAX)
         )
         session.commit()
+    with pytest.raises(KeyChangeRequired, match="expired"):
+        service.quote("BANKDEMO", DEWI.meter_number, 20_000)
     with pytest.raises(KeyChangeRequired, match="expired"):
         service.purchase("BANKDEMO", "ken-1", DEWI.meter_number, 20_000)
     with pytest.raises(KeyChangeRequired, match="used up"):

@@ -354,7 +354,13 @@ class ServiceCore:
         return price, usage
 
     def _next_tid(self, meter: Meter, now: datetime) -> int:
-        """A TID above every TID this meter has seen, and not behind the clock."""
+        """A TID above every TID this meter has seen, and not behind the clock (claimed)."""
+        tid = self._tid_for(meter, now)
+        meter.last_tid = tid
+        return tid
+
+    def _tid_for(self, meter: Meter, now: datetime) -> int:
+        """The TID the next sale would carry; raises ``KeyChangeRequired`` past rollover or KEN."""
         base = BaseDate(meter.base_date)
         try:
             clock_tid = sts.tid_from_datetime(now, base)
@@ -367,7 +373,6 @@ class ServiceCore:
             sts.check_key_expiry(tid, meter.ken)
         except sts.KeyExpiredError as exc:
             raise KeyChangeRequired(meter.meter_number, str(exc)) from exc
-        meter.last_tid = tid
         return tid
 
     def _decoder_key(self, meter: Meter) -> DecoderKey:

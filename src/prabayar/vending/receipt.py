@@ -38,8 +38,18 @@ def rupiah(value: int, *, cents: bool = True) -> str:
     return f"Rp {group_thousands(value)}" + (",00" if cents else "")
 
 
+_TENTH = Decimal("0.1")
+
+
 def kwh_text(kwh: Decimal) -> str:
-    """1281.9 -> '1.281,9': the kWh as bought, with a decimal comma."""
+    """1281.9 -> '1.281,9': the kWh as bought, with a decimal comma.
+
+    Tokens carry 0.1 kWh, so a value read back from the database as 13.60 prints as 13,6, the
+    same as on the receipt made at the sale.
+    """
+    exp = kwh.as_tuple().exponent
+    if isinstance(exp, int) and exp < -1 and kwh == kwh.quantize(_TENTH):
+        kwh = kwh.quantize(_TENTH)
     sign, _digits, exponent = kwh.as_tuple()
     if not isinstance(exponent, int):
         raise ValueError("kWh must be a finite number")

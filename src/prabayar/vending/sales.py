@@ -71,6 +71,8 @@ class SalesUseCases(ServiceCore):
             ch = self._channel(session, channel)
             meter = self._find_meter(session, identifier)
             self._check_sellable(meter)
+            # the same refusals as a purchase: a meter past its key's rollover or KEN is not quoted
+            self._tid_for(meter, now)
             return self._quote(session, ch, meter, nominal, now)
 
     def purchase(self, channel: str, channel_reference: str, identifier: str, nominal: int) -> PurchaseResult:
