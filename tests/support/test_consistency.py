@@ -17,7 +17,7 @@ import pytest
 from prabayar.meter import MeterSettings, ResultKind, TamperCause
 from prabayar.support.result import Cause
 
-from .conftest import BUDI, OPERATOR, World, mistype
+from .conftest import BUDI, OPERATOR, SITI, World, mistype
 
 #: What the diagnosis must say, made before the entry, for each meter result.
 EXPECTED: dict[ResultKind, set[Cause]] = {
@@ -27,10 +27,17 @@ EXPECTED: dict[ResultKind, set[Cause]] = {
     ResultKind.TAMPER: {Cause.TAMPER},
     ResultKind.OVER: {Cause.CREDIT_OVERFLOW},
     ResultKind.REJECT: {  # a typo: the typo, or what the corrected token would meet
-        Cause.TYPO, Cause.KEY_CHANGE_NEEDED, Cause.KEY_CHANGED_SINCE_SALE, Cause.ALREADY_USED,
+        Cause.TYPO, Cause.WRONG_METER, Cause.KEY_CHANGE_NEEDED, Cause.KEY_CHANGED_SINCE_SALE, Cause.ALREADY_USED,
         Cause.TOO_OLD, Cause.CREDIT_OVERFLOW,
     },
 }
+
+
+#: Causes a mistyped token of this meter's own can get: the corrected token is named with them.
+_CORRECTED_TOKEN_CAUSES = {
+    Cause.ALREADY_USED, Cause.TOO_OLD, Cause.CREDIT_OVERFLOW, Cause.KEY_CHANGE_NEEDED,
+    Cause.KEY_CHANGED_SINCE_SALE, Cause.TAMPER,
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("seed", range(1, 9))
@@ -44,9 +51,18 @@ def test_diagnosis_predicts_the_meter(world: World, seed: int) -> None:
     key_changes = 0  # the demo key store holds the next revision's vending key only
     seen: set[ResultKind] = set()
     for step in range(30):
-        action = rng.choice(["buy", "buy", "enter", "enter", "typo", "replay", "tamper", "kc", "use"])
+        world.clock.advance(timedelta(minutes=30))  # any lockout of earlier typos has ended
+        action = rng.choice(
+            ["buy", "buy", "enter", "enter", "typo", "replay", "tamper", "kc", "use", "neighbour", "restart"]
+        )
         if action == "buy":
             pocket.append(world.buy(BUDI.meter_number, rng.choice([20_000, 50_000])).token)
+            continue
+        if action == "neighbour":  # the seller typed Siti's number
+            pocket.append(world.buy(SITI.meter_number, 20_000).token)
+            continue
+        if action == "restart":
+            meter.restart()
             continue
         if action == "tamper" and meter.state.tamper is None:
             meter.tamper(rng.choice(list(TamperCause)))
@@ -64,7 +80,6 @@ def test_diagnosis_predicts_the_meter(world: World, seed: int) -> None:
             world.clock.advance(timedelta(hours=rng.choice([1, 5, 10])))
             meter.set_load(0)
             continue
-        world.clock.advance(timedelta(minutes=2))  # any lockout of an earlier typo has ended
         if meter.state.tamper is not None and rng.random() < 0.5:
             for kct in pending_kcts:  # the clear-tamper token is made with vending's new key
                 meter.enter_token(kct)
@@ -82,7 +97,15 @@ def test_diagnosis_predicts_the_meter(world: World, seed: int) -> None:
             digits = pocket.pop(rng.randrange(len(pocket)))
             if action == "typo":
                 original = digits
-                digits = mistype(digits, rng.randint(1, 20))
+                pos = rng.randint(1, 19)
+                digits = rng.choice([
+                    mistype(digits, pos),
+                    digits[: pos - 1] + digits[pos] + digits[pos - 1] + digits[pos + 1 :],  # swap
+                    digits[: pos - 1] + digits[pos:],  # one digit missing
+                    digits[:pos] + digits[pos - 1 :],  # one digit doubled
+                ])  # fmt: skip
+                if digits == original:
+                    original = ""
         else:
             continue
         meter.tick()
@@ -92,8 +115,10 @@ def test_diagnosis_predicts_the_meter(world: World, seed: int) -> None:
         seen.add(r.kind)
         expected = EXPECTED.get(r.kind, {d.cause}) | ({Cause.TAMPER} if tampered else set())
         assert d.cause in expected, (seed, step, action, original, digits, r.kind, d.cause, d.evidence)
-        if r.kind is ResultKind.REJECT and original and d.cause is not Cause.TYPO:
-            assert [c.digits for c in d.candidates] == [original]  # the typo is still named
+        if r.kind is ResultKind.REJECT and original and d.cause in _CORRECTED_TOKEN_CAUSES:
+            # the typo is still named (or, tampered, the typed token's own finding is given)
+            named = [c.digits for c in d.candidates] == [original]
+            assert named or (d.cause is Cause.TAMPER and d.other_findings), (digits, d.cause, d.evidence)
         if r.kind is ResultKind.ACCEPT:
             used.append(digits)
     assert seen  # every history keyed something in
