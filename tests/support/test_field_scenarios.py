@@ -469,3 +469,17 @@ def test_tamper_and_a_typo_in_the_same_entry(world: World) -> None:
     assert d.cause is Cause.TAMPER and d.ticket_needed  # the latch comes first
     assert [c.digits for c in d.candidates] == [sale.token]  # and the typo is named now
     assert any("typing error" in f.en for f in d.other_findings)
+
+
+def test_a_typo_that_makes_the_value_too_large_still_finds_every_kind_of_token(world: World) -> None:
+    """A first digit typed as 9 always gives a value >= 2**66: the same searches must run."""
+    meter = world.meter(BUDI.meter_number)
+    neighbours = world.buy(SITI.meter_number)
+    d = world.diagnose(BUDI.meter_number, "9" + neighbours.token[1:], "GAGAL")
+    assert d.cause is Cause.WRONG_METER
+    kept = world.buy(BUDI.meter_number)
+    world.clock.advance(timedelta(hours=1))
+    for kct in world.service.key_change(OPERATOR, BUDI.meter_number, "KRN update").tokens:
+        meter.enter_token(kct)
+    d2 = world.diagnose(BUDI.meter_number, "9" + kept.token[1:], "GAGAL")
+    assert d2.cause is Cause.KEY_CHANGED_SINCE_SALE and [c.digits for c in d2.candidates] == [kept.token]

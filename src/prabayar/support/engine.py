@@ -203,13 +203,7 @@ class DiagnosisEngine:
         if len(digits) == 16:
             return self._sixteen(case, digits)
         if len(digits) in (TOKEN_DIGITS - 1, TOKEN_DIGITS + 1):
-            found = (
-                self._typo(case, digits, ledger_only=True)
-                or self._mistyped_own_sale(case, digits)
-                or self._mistyped_other_meter(case, digits)
-                or self._typo(case, digits)
-            )
-            return found or explain.wrong_length(len(digits))
+            return self._nearby(case, digits) or explain.wrong_length(len(digits))
         if len(digits) != TOKEN_DIGITS:
             return explain.not_a_token(digits)
         return self._twenty(case, digits)
@@ -298,7 +292,7 @@ class DiagnosisEngine:
     def _twenty(self, case: _Case, digits: str) -> explain.Finding:
         if int(digits) >= TOKEN_LIMIT:
             case.note("input", "value is 2**66 or more: no STS token has it")
-            return self._typo(case, digits) or explain.not_a_token_too_large()
+            return self._nearby(case, digits) or explain.not_a_token_too_large()
         sale = self.sources.sale_by_token(digits)
         if sale is not None and sale.meter_number != case.meter.meter_number:
             case.note(
@@ -420,17 +414,22 @@ class DiagnosisEngine:
         if sale is not None:
             case.note("ledger", "sold for this meter but does not open with its key")
             return explain.unknown(case.hint)
-        found = (
-            self._typo(case, digits, ledger_only=True)
-            or self._mistyped_own_sale(case, digits)
-            or self._mistyped_other_meter(case, digits)
-            or self._typo(case, digits)
-        )
+        found = self._nearby(case, digits)
         if found is not None:
             return found
         if case.hint is DisplayHint.KEY_EXPIRED:
             return explain.key_change((), certain=False)
         return explain.foreign_token()
+
+    def _nearby(self, case: _Case, digits: str) -> explain.Finding | None:
+        """What the customer meant, cheapest proof first: a ledger token that opens, one that
+        does not (with its own problem), another meter's token, then the key alone."""
+        return (
+            self._typo(case, digits, ledger_only=True)
+            or self._mistyped_own_sale(case, digits)
+            or self._mistyped_other_meter(case, digits)
+            or self._typo(case, digits)
+        )
 
     def _mistyped_own_sale(self, case: _Case, digits: str) -> explain.Finding | None:
         """One typing error away from a token sold for this meter that the meter's key does not
