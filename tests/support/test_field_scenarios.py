@@ -483,3 +483,11 @@ def test_a_typo_that_makes_the_value_too_large_still_finds_every_kind_of_token(w
         meter.enter_token(kct)
     d2 = world.diagnose(BUDI.meter_number, "9" + kept.token[1:], "GAGAL")
     assert d2.cause is Cause.KEY_CHANGED_SINCE_SALE and [c.digits for c in d2.candidates] == [kept.token]
+
+
+@pytest.mark.parametrize("display", ["TERKUNCI", "Loc Out 60", "LOCKED OUT"])
+def test_locked_display_on_a_real_meter(world: World, display: str) -> None:
+    sale = world.buy(BUDI.meter_number)  # no emulated meter: only the words reported
+    d = world.diagnose(BUDI.meter_number, sale.token, display)
+    assert d.cause is Cause.NO_FAULT_FOUND and not d.ticket_needed
+    assert "LOCKED" in d.explanation.en and d.next_steps[0].action is Action.RETRY_ENTRY

@@ -531,6 +531,8 @@ class DiagnosisEngine:
             }
             if case.hint in hinted:
                 return hinted[case.hint]
+            if case.hint is DisplayHint.LOCKED:
+                return explain.locked_unknown_end(digits)
         if snap is not None and snap.locked_until is not None and snap.locked_until > case.now:
             case.note("meter", f"keypad locked until {snap.locked_until.isoformat()}")
             return explain.no_fault(digits, locked_until=snap.locked_until)

@@ -757,6 +757,35 @@ def typo(candidates: tuple[TokenCandidate, ...], confidence: Confidence) -> Find
     )
 
 
+def locked_unknown_end(digits: str) -> Finding:
+    """The display says the keypad is locked; without the meter's state its end is unknown."""
+    return Finding(
+        Cause.NO_FAULT_FOUND,
+        Confidence.LIKELY,
+        Text(
+            "Token ini benar untuk meter Anda. Meter menampilkan TERKUNCI: keypad dikunci sementara "
+            "setelah beberapa kali salah input (1 menit, lalu dua kali lipat setiap kesalahan "
+            "berikutnya, paling lama sekitar 20 menit).",
+            "This token is right for your meter. The meter shows LOCKED: the keypad is locked for a "
+            "while after several wrong entries (1 minute, doubling with each further error, at most "
+            "about 20 minutes).",
+        ),
+        (
+            NextStep(
+                Action.RETRY_ENTRY,
+                Text(
+                    f"Tunggu sampai tulisan TERKUNCI hilang, lalu masukkan {grouped(digits)} "
+                    "perlahan dan tekan Enter. Jangan menekan tombol selama terkunci.",
+                    f"Wait until LOCKED disappears, then enter {grouped(digits)} slowly and press "
+                    "Enter. Do not press keys while it is locked.",
+                ),
+                (digits,),
+            ),
+        ),
+        False,
+    )
+
+
 def no_fault(digits: str, *, locked_until: datetime | None) -> Finding:
     if locked_until is not None:
         return Finding(
