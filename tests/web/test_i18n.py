@@ -18,3 +18,15 @@ def test_translate_defaults_to_indonesian_and_shows_missing_keys() -> None:
     assert translate("no.such.key", "en") == "no.such.key"
     assert pick("en", "satu", "one") == "one"
     assert pick("id", "satu", "one") == "satu"
+
+
+def test_every_diagnosis_cause_confidence_and_ticket_status_has_a_label() -> None:
+    from prabayar.support.result import Cause, Confidence
+    from prabayar.support.tickets import TicketStatus
+
+    for cause in Cause:
+        assert f"cause.{cause.value}" in MESSAGES, cause
+    for confidence in Confidence:
+        assert f"confidence.{confidence.value}" in MESSAGES, confidence
+    for status in TicketStatus:
+        assert f"ticket.{status.value}" in MESSAGES, status

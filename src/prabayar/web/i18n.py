@@ -165,6 +165,11 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "cause.already_used": ("Sudah dipakai", "Already used"),
     "cause.too_old": ("Token terlalu lama", "Token too old"),
     "cause.key_change_needed": ("Perlu ganti kunci (KCT)", "Key change needed (KCT)"),
+    "cause.key_changed_since_sale": (
+        "Kunci meter berganti setelah pembelian",
+        "Meter key changed after the purchase",
+    ),
+    "cause.function_not_supported": ("Fungsi tidak didukung meter", "Function not supported by the meter"),
     "cause.credit_overflow": ("Kredit penuh (OVER)", "Credit overflow (OVER)"),
     "cause.customer_blocked": ("Pelanggan diblokir", "Customer blocked"),
     "cause.sale_not_completed": ("Pembelian belum selesai", "Sale not completed"),
