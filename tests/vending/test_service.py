@@ -530,3 +530,23 @@ def test_key_expiry_and_exhausted_tids_need_a_key_change(service: VendingService
     with pytest.raises(KeyChangeRequired, match="used up"):
         service.clear_tamper("operator", BUDI.meter_number, "no TIDs left")
     assert service.reprint(DEWI.meter_number) == []
+
+
+def test_an_idpel_with_two_meters_in_service_is_never_guessed(service: VendingService) -> None:
+    from prabayar.vending.models import Meter, MeterStatus
+
+    number = demo_meter_number(77)
+    with Session(service.engine) as session, session.begin():
+        first = session.scalar(select(Meter).where(Meter.meter_number == DEWI.meter_number))
+        assert first is not None
+        session.add(
+            Meter(
+                meter_number=number, customer_id=first.customer_id, status=MeterStatus.ACTIVE,
+                key_type=first.key_type, sgc=first.sgc, tariff_index=first.tariff_index, krn=first.krn,
+                ken=first.ken, algorithm=first.algorithm, base_date=first.base_date, dkga=first.dkga, last_tid=0,
+            )
+        )  # fmt: skip
+    with pytest.raises(InvalidRequest, match="use the meter number") as exc:
+        service.purchase("BANKDEMO", "two-meters", DEWI.idpel, 20_000)
+    assert DEWI.meter_number in str(exc.value) and number in str(exc.value)
+    assert service.purchase("BANKDEMO", "two-meters", number, 20_000).meter_number == number

@@ -263,6 +263,14 @@ class ServiceCore:
             meters = sorted(customer.meters, key=lambda m: (m.status != MeterStatus.REPLACED, m.id))
             if not meters:
                 raise UnknownCustomer(ident, "no meter is installed for this customer")
+            in_service = [m for m in meters if m.status != MeterStatus.REPLACED]
+            if len(in_service) > 1:
+                # Never guess which meter a token is for: it would only work on that one.
+                numbers = ", ".join(m.meter_number for m in in_service)
+                raise InvalidRequest(
+                    f"IDPEL {ident} MEMILIKI {len(in_service)} METER ({numbers}): GUNAKAN NOMOR METER",
+                    f"IDPEL {ident} has {len(in_service)} meters ({numbers}): use the meter number",
+                )
             if not lock:
                 return meters[-1]
             return session.scalars(self._meter_query(lock).where(Meter.id == meters[-1].id)).one()
