@@ -230,7 +230,7 @@ def main() -> None:
     body = "\n".join([
         f"Measured {datetime.now(UTC):%Y-%m-%d} on {platform.machine()}, {cpu} cores, "
         f"CPython {platform.python_version()}, one process, 1-minute load average {load} "
-        f"(other work was running on the machine); N = {N} purchases per scenario "
+        f"(above ~1.0 means other work shared the 2 cores); N = {N} purchases per scenario "
         "(a quarter for the hot meter). Each purchase is a full sale through "
         "`VendingService.purchase` (claim, price, TID, STS encryption, ledger, usage, audit).",
         "",
