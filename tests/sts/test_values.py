@@ -123,3 +123,17 @@ def test_huge_currency_amount_is_not_rounded_by_decimal_precision() -> None:
     value = amt.decode_currency(6, 40949)  # exponent 26: more digits than Decimal's default 28
     assert value == Decimal("10001444444444444444444444.42624")
     assert amt.encode_currency(value) == (6, 40949)
+
+
+@pytest.mark.parametrize("bad", ["NaN", "sNaN", "Infinity", "-Infinity"])
+def test_non_finite_amounts_are_typed_errors(bad: str) -> None:
+    from prabayar import sts
+
+    with pytest.raises(AmountRangeError):
+        sts.ElectricityCredit(tid=1, amount=Decimal(bad))
+    with pytest.raises(AmountRangeError):
+        sts.ElectricityCurrencyCredit(tid=1, amount=Decimal(bad))
+    with pytest.raises(AmountRangeError):
+        amt.encode_amount(Decimal(bad))
+    with pytest.raises(AmountRangeError):
+        sts.ElectricityCredit(tid=1, amount="lots")  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ the nibble where other credit tokens carry RND).
 from __future__ import annotations
 
 from decimal import ROUND_CEILING, Context, Decimal
+from functools import lru_cache
 from typing import Final
 
 from prabayar.sts.errors import AmountRangeError
@@ -65,8 +66,21 @@ def to_units(amount: Decimal, unit: Decimal = TENTH) -> int:
     return units
 
 
+@lru_cache(maxsize=4096)
+def _encode_decimal(amount: Decimal) -> int:
+    return encode_units(to_units(amount))
+
+
 def encode_amount(amount: Decimal) -> int:
-    """The field for an amount in main units (kWh, m3) at 0.1 resolution, rounded up."""
+    """The field for an amount in main units (kWh, m3) at 0.1 resolution, rounded up.
+
+    Cached for Decimals: a vending server sells the same few kWh values over and over, and a
+    token's amount is checked at construction and packed again when encoded.
+    """
+    if type(amount) is Decimal:
+        if not amount.is_finite():
+            raise AmountRangeError("an amount must be a finite number")
+        return _encode_decimal(amount)
     return encode_units(to_units(amount))
 
 
@@ -82,6 +96,8 @@ def representable(amount: Decimal) -> Decimal:
 
 def encode_currency(amount: Decimal) -> tuple[int, int]:
     """(S&E nibble, 16-bit field) for a currency amount at 10**-5 resolution, rounded up."""
+    if not isinstance(amount, Decimal) or not amount.is_finite():
+        raise AmountRangeError("an amount must be a finite Decimal")
     negative = amount < 0
     units = to_units(_EXACT.abs(amount), CURRENCY_UNIT)
     e, m = _split(units, 31)

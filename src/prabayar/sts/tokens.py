@@ -16,6 +16,13 @@ from prabayar.sts.errors import AmountRangeError, StsError, UnsupportedToken
 from prabayar.sts.tid import TID_MAX
 
 
+def _to_decimal(value: object) -> Decimal:
+    try:
+        return Decimal(str(value))
+    except ArithmeticError as exc:
+        raise AmountRangeError(f"an amount must be a number, got {value!r}") from exc
+
+
 def _check(name: str, value: int, bits: int) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 1 << bits:
         raise StsError(f"{name} must be a whole number of {bits} bits, got {value!r}")
@@ -61,7 +68,9 @@ class TransferCredit(Token):
         _check("TID", self.tid, 24)
         _check("RND", self.rnd, 4)
         if not isinstance(self.amount, Decimal):
-            object.__setattr__(self, "amount", Decimal(str(self.amount)))
+            object.__setattr__(self, "amount", _to_decimal(self.amount))
+        if not self.amount.is_finite():
+            raise AmountRangeError("a credit amount must be a finite number")
         if self.amount < 0:
             raise AmountRangeError("a credit amount cannot be negative")
         amt.encode_amount(self.amount)
@@ -136,7 +145,7 @@ class CurrencyCredit(Token):
     def __post_init__(self) -> None:
         _check("TID", self.tid, 24)
         if not isinstance(self.amount, Decimal):
-            object.__setattr__(self, "amount", Decimal(str(self.amount)))
+            object.__setattr__(self, "amount", _to_decimal(self.amount))
         amt.encode_currency(self.amount)
 
     @property
