@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from prabayar.config import Settings
+from prabayar.web.app import SESSION_COOKIE
 from prabayar.web.deps import Limits
 from prabayar.web.ratelimit import Limit
 from prabayar.web.services import Services
@@ -131,10 +132,22 @@ def test_page_login_is_rate_limited(settings: Settings, services: Services) -> N
         assert "Terlalu banyak percobaan" in response.text
 
 
-def test_logout_ends_the_session(client: TestClient) -> None:
-    signed_in(client, "budi")
+def test_logout_ends_the_session_even_for_a_copied_cookie(client: TestClient) -> None:
+    # a fresh log-in of its own: signed_in() shares one cached session per user across tests
+    token = csrf(client.get("/masuk").text)
+    response = client.post(
+        "/masuk",
+        data={"csrf_token": token, "username": "budi", "password": DEMO_PASSWORDS["budi"]},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    copied = next(c for c in client.cookies.jar if c.name == SESSION_COOKIE)
+    assert client.get("/akun", follow_redirects=False).status_code == 200
     token = csrf(client.get("/akun").text)
     assert client.post("/keluar", data={"csrf_token": token}, follow_redirects=False).status_code == 303
+    assert client.get("/akun", follow_redirects=False).status_code == 303
+    client.cookies.clear()
+    client.cookies.jar.set_cookie(copied)  # the cookie as it was before "Keluar"
     assert client.get("/akun", follow_redirects=False).status_code == 303
 
 

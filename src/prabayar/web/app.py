@@ -20,7 +20,7 @@ from prabayar.web.context import current_request_id, install_log_filter
 from prabayar.web.errors import InvalidRequest, NotAuthenticated, NotFound, WebError
 from prabayar.web.middleware import RequestContextMiddleware
 from prabayar.web.ratelimit import RateLimiter
-from prabayar.web.security import TokenSigner
+from prabayar.web.security import SESSIONS, TokenSigner
 
 if TYPE_CHECKING:
     from prabayar.web.deps import Limits
@@ -148,6 +148,7 @@ def create_app(settings: Settings | None = None, *, services: Any = None, limits
     app.state.virtual_meters = VirtualMeters(settings, app.state.services)
     secret = session_secret(settings)
     app.state.token_signer = TokenSigner(secret)
+    app.state.sessions = SESSIONS
 
     for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import threading
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -64,3 +65,39 @@ def csrf_matches(expected: str | None, given: str | None) -> bool:
     if not expected or not given:
         return False
     return hmac.compare_digest(expected.encode(), given.encode())
+
+
+class SessionRegistry:
+    """Server-side list of signed-in browser sessions, so that logging out really ends one.
+
+    The session cookie is signed, not stored; without this a copied cookie would stay valid until
+    it expired even after "Keluar". In-process like the rate limiter (``prabayar serve`` is one
+    process): a restart signs everyone out, which is the safe direction.
+    """
+
+    def __init__(self) -> None:
+        self._active: set[str] = set()
+        self._lock = threading.Lock()
+
+    def open(self) -> str:
+        """A new session id, now active."""
+        sid = secrets.token_urlsafe(18)
+        with self._lock:
+            self._active.add(sid)
+        return sid
+
+    def is_active(self, sid: object) -> bool:
+        """Whether ``sid`` names a session that has not been closed."""
+        with self._lock:
+            return isinstance(sid, str) and sid in self._active
+
+    def close(self, sid: object) -> None:
+        """End a session (logout); unknown ids are ignored."""
+        with self._lock:
+            if isinstance(sid, str):
+                self._active.discard(sid)
+
+
+# One registry per process, like the sessions it tracks (apps built in the same process, as the
+# tests do, share it).
+SESSIONS = SessionRegistry()

@@ -71,6 +71,7 @@ def login(
         "u": principal.subject,
         "r": principal.role,
         "c": principal.customer_id,
+        "s": request.app.state.sessions.open(),
     }
     csrf_token(request)  # a fresh CSRF token for the new session
     return RedirectResponse(safe_next(next) or home_of(principal.role), status_code=303)
@@ -78,6 +79,9 @@ def login(
 
 @router.post("/keluar")
 def logout(request: Request, _: Csrf) -> Response:
+    user = request.session.get("user")
+    if isinstance(user, dict):
+        request.app.state.sessions.close(user.get("s"))
     request.session.clear()
     return RedirectResponse("/", status_code=303)
 
