@@ -132,7 +132,7 @@ def test_broken_meter_opens_a_ticket_and_replacement_carries_the_credit(world: W
     with pytest.raises(MeterReplaced):
         world.buy(BUDI.meter_number)
     actions = [a.action for a in world.service.audit_log(meter_number=BUDI.meter_number)]
-    assert "support.meter_replaced" in actions and "support.ticket.closed" in actions
+    assert "management.meter_replaced" in actions and "support.ticket.closed" in actions
 
 
 def test_tamper_needs_inspection_before_clear_tamper(world: World) -> None:

@@ -149,12 +149,8 @@ def test_purchase_is_idempotent_per_channel_reference(service: VendingService) -
     assert service.inquiry(BUDI.meter_number).kwh_this_month == first.kwh + other_channel.kwh
 
 
-def test_tids_strictly_increase_within_one_minute(
-    service: VendingService, clock: FakeClock
-) -> None:
-    tids = [
-        service.purchase("H2HDEMO", f"T{i}", BUDI.meter_number, 20_000).tid for i in range(5)
-    ]
+def test_tids_strictly_increase_within_one_minute(service: VendingService, clock: FakeClock) -> None:
+    tids = [service.purchase("H2HDEMO", f"T{i}", BUDI.meter_number, 20_000).tid for i in range(5)]
     base = sts.tid_from_datetime(clock.now, sts.BaseDate.Y2014)
     assert tids == list(range(base, base + 5))
     clock.advance(hours=1)
@@ -481,9 +477,7 @@ def test_household_discount_programme(service: VendingService) -> None:
     dewi = service.quote("BANKDEMO", DEWI.meter_number, 1_000_000)  # R1 2,200 VA, 2.4 %
     assert dewi.stroom == 976_562 and dewi.kwh == Decimal("1352.0")  # 976,562 / 722.35
     hendra = service.quote("BANKDEMO", HENDRA.meter_number, 1_000_000)  # R2 5,500 VA
-    assert hendra.kwh == (Decimal(hendra.stroom) / Decimal("1699.53")).quantize(
-        Decimal("0.1"), rounding="ROUND_UP"
-    )
+    assert hendra.kwh == (Decimal(hendra.stroom) / Decimal("1699.53")).quantize(Decimal("0.1"), rounding="ROUND_UP")
 
 
 def test_generate_vending_key_admin_only(service: VendingService) -> None:
@@ -517,11 +511,7 @@ def test_key_expiry_and_exhausted_tids_need_a_key_change(service: VendingService
 
     with Session(service.engine) as session:
         session.execute(update(Meter).where(Meter.meter_number == DEWI.meter_number).values(ken=1))
-        session.execute(
-            update(Meter)
-            .where(Meter.meter_number == BUDI.meter_number)
-            .values(last_tid=sts.TID_MAX)
-        )
+        session.execute(update(Meter).where(Meter.meter_number == BUDI.meter_number).values(last_tid=sts.TID_MAX))
         session.commit()
     with pytest.raises(KeyChangeRequired, match="expired"):
         service.quote("BANKDEMO", DEWI.meter_number, 20_000)
@@ -550,3 +540,44 @@ def test_an_idpel_with_two_meters_in_service_is_never_guessed(service: VendingSe
         service.purchase("BANKDEMO", "two-meters", DEWI.idpel, 20_000)
     assert DEWI.meter_number in str(exc.value) and number in str(exc.value)
     assert service.purchase("BANKDEMO", "two-meters", number, 20_000).meter_number == number
+
+
+def test_replace_meter_carries_the_credit_to_the_new_meter(service: VendingService) -> None:
+    new_number = demo_meter_number(91)
+    done = service.replace_meter("operator", DEWI.meter_number, new_number, Decimal("12.34"), "meter dead")
+    assert done.kind == "meter_replaced" and done.meter_number == new_number and len(done.tokens) == 1
+    key = service.meter_key(new_number, actor="test", purpose="check").decoder_key
+    credit = sts.decode(done.tokens[0], key)
+    assert isinstance(credit, sts.ElectricityCredit) and credit.amount == Decimal("12.4")  # rounded up
+    with pytest.raises(MeterReplaced):
+        service.purchase("BANKDEMO", "after-swap", DEWI.meter_number, 20_000)
+    assert service.purchase("BANKDEMO", "after-swap", DEWI.idpel, 20_000).meter_number == new_number
+    actions = [e.action for e in service.audit_log(meter_number=DEWI.meter_number)]
+    assert "management.meter_replaced" in actions
+
+
+def test_replace_meter_refusals(service: VendingService) -> None:
+    new_number = demo_meter_number(92)
+    with pytest.raises(NotAuthorized):
+        service.replace_meter("budi", DEWI.meter_number, new_number, Decimal(1), "meter dead")
+    with pytest.raises(ReasonRequired):
+        service.replace_meter("operator", DEWI.meter_number, new_number, Decimal(1), "")
+    with pytest.raises(InvalidRequest):
+        service.replace_meter("operator", DEWI.meter_number, new_number[:-1] + "0", Decimal(1), "bad luhn")
+    with pytest.raises(InvalidRequest):
+        service.replace_meter("operator", DEWI.meter_number, BUDI.meter_number, Decimal(1), "taken")
+    with pytest.raises(InvalidRequest):
+        service.replace_meter("operator", DEWI.meter_number, new_number, Decimal(-1), "negative")
+    nothing = service.replace_meter("operator", DEWI.meter_number, new_number, Decimal(0), "nothing left")
+    assert nothing.tokens == () and nothing.tid is None
+    with pytest.raises(MeterReplaced):
+        service.replace_meter("operator", DEWI.meter_number, demo_meter_number(93), Decimal(0), "again")
+
+
+def test_a_meter_past_its_rollover_is_replaced_by_one_on_the_next_base_date(service: VendingService) -> None:
+    new_number = demo_meter_number(94)
+    done = service.replace_meter("operator", YULI.meter_number, new_number, Decimal("5"), "old meter broken")
+    params = service.meter_key(new_number, actor="test", purpose="check").params
+    assert params.base_date is sts.BaseDate.Y2014
+    assert len(done.tokens) == 1
+    assert service.purchase("BANKDEMO", "yuli-new", new_number, 20_000).meter_number == new_number

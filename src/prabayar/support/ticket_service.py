@@ -359,9 +359,8 @@ class TicketService:
         if ticket.inspected_at is None:
             raise InspectionRequired(number)
         done = replace_meter(
-            self.vending, operator, ticket.meter_number, new_meter_number, carried_kwh,
-            f"ticket {number}", now=self.now(),
-        )  # fmt: skip
+            self.vending, operator, ticket.meter_number, new_meter_number, carried_kwh, f"ticket {number}"
+        )
         now = self.now()
         with self._step(number) as (session, row):
             row.replacement_meter = done.new_meter_number

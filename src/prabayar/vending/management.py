@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from prabayar.sts import (
     ClearCredit,
     ClearTamper,
     Dkga,
+    ElectricityCredit,
     KeyParameters,
     KeyType,
     SetMaximumPowerLimit,
@@ -32,6 +34,7 @@ from prabayar.vending.errors import (
 )
 from prabayar.vending.models import (
     ManagementTokenRecord,
+    Meter,
     MeterStatus,
     Role,
     UserAccount,
@@ -270,3 +273,96 @@ class ManagementUseCases(ServiceCore):
                 )
                 for r in rows
             ]
+
+    def replace_meter(
+        self,
+        operator: str,
+        old_meter_number: str,
+        new_meter_number: str,
+        carried_kwh: Decimal,
+        reason: str,
+    ) -> ManagementResult:
+        """Register ``new_meter_number`` for the customer of the old meter, mark the old one
+        replaced (sales then name the new one), and issue the carried credit — rounded up to what
+        a token can carry — as an electricity credit token for the new meter.
+
+        The new meter takes the supply group's key parameters; if the old meter's base date can
+        no longer count TIDs, the new meter starts on the next base date with the next key
+        revision, as a rollover key change would have moved it. One transaction, audited.
+        """
+        why = self._reason(reason)
+        if not isinstance(carried_kwh, Decimal) or not carried_kwh.is_finite() or carried_kwh < 0:
+            raise InvalidRequest("SISA KREDIT TIDAK VALID", "the carried credit is a kWh amount of 0 or more")
+        try:
+            new_number = sts.meter_number.validate(new_meter_number)
+        except sts.StsError as exc:
+            raise InvalidRequest("NOMOR METER BARU TIDAK VALID", f"invalid new meter number: {exc}") from exc
+        try:
+            amount = sts.amount.representable(carried_kwh)
+        except sts.StsError as exc:
+            raise InvalidRequest("SISA KREDIT TERLALU BESAR", str(exc)) from exc
+        now = self.now()
+        with claiming_session(self.engine) as session:
+            self._operator(session, operator, "replace a meter")
+            old = self._find_meter(session, old_meter_number, lock=True)
+            if old.status == MeterStatus.REPLACED:
+                raise MeterReplaced(old.meter_number, old.replaced_by)
+            if session.scalar(select(Meter.id).where(Meter.meter_number == new_number)) is not None:
+                raise InvalidRequest("NOMOR METER SUDAH TERDAFTAR", f"meter number {new_number} is already registered")
+            params = _params_of(old)
+            try:
+                sts.tid_from_datetime(now, params.base_date)
+            except sts.TidRolloverError:
+                successor = params.base_date.successor
+                if successor is None:
+                    raise InvalidRequest(
+                        "TIDAK ADA TANGGAL DASAR BERIKUTNYA", "no later STS base date exists"
+                    ) from None
+                krn = params.krn % 9 + 1
+                params = KeyParameters(
+                    key_type=params.key_type, sgc=params.sgc, tariff_index=params.tariff_index, krn=krn,
+                    ken=255, algorithm=params.algorithm, base_date=successor,
+                    dkga=self.key_store.vending_key_dkga(params.sgc, krn),
+                )  # fmt: skip
+            new = Meter(
+                meter_number=new_number,
+                customer_id=old.customer_id,
+                status=MeterStatus.ACTIVE,
+                key_type=int(params.key_type),
+                sgc=params.sgc,
+                tariff_index=params.tariff_index,
+                krn=params.krn,
+                ken=params.ken,
+                algorithm=params.algorithm.value,
+                base_date=params.base_date.value,
+                dkga=params.dkga.value,
+                last_tid=0,
+            )
+            old.status = MeterStatus.REPLACED
+            old.replaced_by = new_number
+            session.add(new)
+            tokens: tuple[str, ...] = ()
+            tid: int | None = None
+            if amount > 0:
+                tid = self._next_tid(new, now)
+                credit = ElectricityCredit(tid=tid, amount=amount, rnd=secrets.randbelow(16))
+                tokens = (sts.encode(credit, self._decoder_key(new)),)
+                session.add(
+                    ManagementTokenRecord(
+                        meter_number=new_number, kind="credit_transfer", tokens=tokens[0], tid=tid,
+                        operator=operator, reason=why, created_at=now,
+                    )
+                )  # fmt: skip
+            self._audit(
+                session, now, operator, "management.meter_replaced", old.meter_number,
+                reason=why, new_meter=new_number, carried_kwh=str(amount), tid=tid,
+            )  # fmt: skip
+            return ManagementResult(
+                kind="meter_replaced",
+                meter_number=new_number,
+                tokens=tokens,
+                operator=operator,
+                reason=why,
+                created_at=now,
+                tid=tid,
+            )
