@@ -581,3 +581,15 @@ def test_a_meter_past_its_rollover_is_replaced_by_one_on_the_next_base_date(serv
     assert params.base_date is sts.BaseDate.Y2014
     assert len(done.tokens) == 1
     assert service.purchase("BANKDEMO", "yuli-new", new_number, 20_000).meter_number == new_number
+
+
+def test_clear_credit_only_for_the_registers_an_electricity_meter_has(service: VendingService) -> None:
+    for register in (1, 4, 7, 65534):
+        with pytest.raises(InvalidRequest, match="register"):
+            service.clear_credit("operator", DEWI.meter_number, "wrong register", register=register)
+    assert service.management_history(DEWI.meter_number) == []  # no TID used up
+    for register in (0, 0xFFFF):
+        (token,) = service.clear_credit("operator", DEWI.meter_number, "credit dispute", register=register).tokens
+        key = service.meter_key(DEWI.meter_number, actor="test", purpose="check").decoder_key
+        cleared = sts.decode(token, key)
+        assert isinstance(cleared, sts.ClearCredit) and cleared.register == register

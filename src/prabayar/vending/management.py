@@ -113,9 +113,17 @@ class ManagementUseCases(ServiceCore):
         )  # fmt: skip
 
     def clear_credit(self, operator: str, meter_number: str, reason: str, register: int = 0) -> ManagementResult:
-        """A clear-credit token for one register (0 electricity, 0xFFFF all)."""
-        if not 0 <= register <= 0xFFFF:
-            raise InvalidRequest("REGISTER TIDAK VALID", "the register is 0..65535")
+        """A clear-credit token for one register (0 electricity, 0xFFFF all).
+
+        PLN's prepaid meters carry only the electricity register, so a token for another
+        register (water, gas, currency, ...) would only be refused by the meter: it is refused
+        here instead, before it uses up a TID.
+        """
+        if register not in (0, ClearCredit.ALL_REGISTERS):
+            raise InvalidRequest(
+                "REGISTER TIDAK ADA DI METER LISTRIK (0 ATAU 65535)",
+                f"an electricity meter has register 0 (or 65535 for all); register {register} would be refused",
+            )
         return self._management(
             operator, meter_number, reason, "clear_credit",
             lambda tid, rnd: ClearCredit(tid=tid, register=register, rnd=rnd),

@@ -296,7 +296,7 @@ class ManagementIn(Strict):
     # reason_required, the one documented code for a missing, blank or too short reason.
     reason: str = Field(default="", max_length=500)
     watts: int | None = Field(default=None, ge=1, le=1_000_000)
-    credit_register: int = Field(default=0, ge=0, le=15, description="for clear_credit")
+    credit_register: int = Field(default=0, ge=0, le=0xFFFF, description="clear_credit: 0 electricity, 65535 all")
     rollover: bool = False
 
 
