@@ -6,13 +6,13 @@ manufacturer code). PLN prints the 11-digit form on the meter.
 
 from __future__ import annotations
 
-from prabayar.sts import _luhn
+from prabayar.sts import _digits, _luhn
 from prabayar.sts.errors import InvalidChecksum, InvalidFormat, InvalidLength, ValidationError
 
 
 def compact(number: str) -> str:
     """Strip the separators people type (spaces, dashes, dots)."""
-    return "".join(ch for ch in str(number) if ch not in " -.\t").strip()
+    return _digits.compact(number)
 
 
 def calc_check_digit(payload: str) -> str:
