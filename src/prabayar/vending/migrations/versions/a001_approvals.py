@@ -4,7 +4,7 @@ Adds one table, ``approval_requests``; nothing existing changes. The payload is 
 holds key bytes in clear.
 
 Revision ID: a001_approvals
-Revises: o001_onboarding
+Revises: w001_web_sessions
 Create Date: 2026-11-30
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "a001_approvals"
-down_revision = "o001_onboarding"
+down_revision = "w001_web_sessions"
 branch_labels = None
 depends_on = None
 
