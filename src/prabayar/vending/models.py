@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -38,12 +39,18 @@ class Base(DeclarativeBase):
 class CustomerStatus(StrEnum):
     ACTIVE = "active"
     BLOCKED = "blocked"
+    #: The connection was ended (berhenti langganan): nothing is sold to it any more.
+    CLOSED = "closed"
 
 
 class MeterStatus(StrEnum):
     ACTIVE = "active"
     BLOCKED = "blocked"
     REPLACED = "replaced"
+    #: Taken off the customer's connection (it may be installed again, keeping its TIDs).
+    REMOVED = "removed"
+    #: Reported broken: no token is sold for it.
+    BROKEN = "broken"
 
 
 class Role(StrEnum):
@@ -68,6 +75,8 @@ class Unit(Base):
     code: Mapped[str] = mapped_column(String(8), unique=True)
     uid_name: Mapped[str] = mapped_column(String(80))
     up3_name: Mapped[str] = mapped_column(String(80))
+    #: The unit a customer gets when none is named (bulk import); at most one is the default.
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     tax_rates: Mapped[list[UnitTaxRate]] = relationship(back_populates="unit")
 
 
@@ -112,6 +121,9 @@ class Customer(Base):
     #: Debt recovered by angsuran: what is still owed and the slice taken per purchase.
     debt_remaining: Mapped[int] = mapped_column(BigInteger, default=0)
     angsuran_per_purchase: Mapped[int] = mapped_column(BigInteger, default=0)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    #: Why the customer is blocked or closed (the audit log keeps every change).
+    status_reason: Mapped[str | None] = mapped_column(Text)
     unit: Mapped[Unit] = relationship()
     tariff_class: Mapped[TariffClass] = relationship()
     meters: Mapped[list[Meter]] = relationship(back_populates="customer")
@@ -153,6 +165,10 @@ class Channel(Base):
     min_nominal: Mapped[int] = mapped_column(BigInteger)
     max_nominal: Mapped[int] = mapped_column(BigInteger)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Purchases per minute this channel may make (0 = unlimited).
+    purchases_per_minute: Mapped[int] = mapped_column(Integer, default=600, server_default="600")
+    #: Bumped whenever a key is rotated or the channel disabled: a cache of API keys compares it.
+    key_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ChannelApiKey(Base):
@@ -193,6 +209,40 @@ class VendingKeyRecord(Base):
     nonce: Mapped[bytes] = mapped_column(LargeBinary)
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class MeterStock(Base):
+    """A registered meter not yet installed on a customer (or broken before installation)."""
+
+    __tablename__ = "meter_stock"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meter_number: Mapped[str] = mapped_column(String(13), unique=True)
+    key_type: Mapped[int] = mapped_column(Integer)
+    sgc: Mapped[str] = mapped_column(String(6))
+    tariff_index: Mapped[str] = mapped_column(String(2))
+    krn: Mapped[int] = mapped_column(Integer)
+    ken: Mapped[int] = mapped_column(Integer)
+    algorithm: Mapped[str] = mapped_column(String(2))
+    base_date: Mapped[str] = mapped_column(String(2))
+    dkga: Mapped[str] = mapped_column(String(2))
+    #: "in_stock" or "broken".
+    status: Mapped[str] = mapped_column(String(16))
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    registered_by: Mapped[str] = mapped_column(String(64))
+
+
+class TariffPrice(Base):
+    """One effective-dated Rp/kWh of a tariff class; a sale uses the newest one in force."""
+
+    __tablename__ = "tariff_prices"
+    __table_args__ = (UniqueConstraint("tariff_class_id", "effective_from", name="uq_tariff_prices_class_from"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tariff_class_id: Mapped[int] = mapped_column(ForeignKey("tariff_classes.id"))
+    effective_from: Mapped[datetime] = mapped_column(UTCDateTime())
+    rp_per_kwh: Mapped[Decimal] = mapped_column(RUPIAH_PER_KWH)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
 
 
 class Purchase(Base):
@@ -263,3 +313,27 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(48))
     meter_number: Mapped[str | None] = mapped_column(String(13), index=True)
     detail: Mapped[str] = mapped_column(Text)
+
+
+class ApprovalRequestRow(Base):
+    """A maker's request waiting for a checker (four eyes): see ``prabayar.vending.approvals``.
+
+    ``payload`` and ``result`` are JSON; neither ever holds key bytes in clear.
+    """
+
+    __tablename__ = "approval_requests"
+    __table_args__ = (Index("ix_approval_requests_status", "status", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(48))
+    payload: Mapped[str] = mapped_column(Text)
+    meter_number: Mapped[str | None] = mapped_column(String(13), index=True)
+    maker: Mapped[str] = mapped_column(String(64))
+    maker_role: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    #: pending, approved, rejected or failed (approved, but the action itself was refused)
+    status: Mapped[str] = mapped_column(String(16))
+    checker: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
