@@ -15,6 +15,7 @@ from prabayar.vending._core import (
     utc_now,
 )
 from prabayar.vending.access import AccessUseCases
+from prabayar.vending.hostlink import HostLinkUseCases
 from prabayar.vending.management import ManagementUseCases
 from prabayar.vending.sales import SalesUseCases
 
@@ -24,5 +25,5 @@ __all__ = [
 ]  # fmt: skip
 
 
-class VendingService(SalesUseCases, ManagementUseCases, AccessUseCases):
+class VendingService(SalesUseCases, ManagementUseCases, AccessUseCases, HostLinkUseCases):
     """The back office's use cases over one database and one key store."""

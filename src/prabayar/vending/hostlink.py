@@ -1,0 +1,364 @@
+"""Use cases behind the ISO 8583 host-to-host gateway (prabayar.gateway, docs/iso8583.md).
+
+Partners (a sales channel with an ISO 8583 identity: port, framing, switcher ID, PCID, bank
+codes, source networks) are managed here; the gateway face reads them and sells through the
+same ``purchase``/``inquiry``/``quote``/``confirm_delivery`` use cases as the JSON API. What is
+new here is only what the link needs besides them: the sales journal (partner, SRN and the
+selling request's fields 11, 12, 32, 33, 41), looking a sale up without marking it delivered
+(an advice is delivered only once its answer is written), and the field-62 context of an
+answer (kWh left this month, the partner's other unsold tokens), which must also be built
+during cut-off and for a customer blocked since the sale.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from prabayar.vending._core import ServiceCore
+from prabayar.vending.db import claiming_session, reading_session
+from prabayar.vending.errors import InvalidRequest, UnknownChannel, UnknownReference
+from prabayar.vending.hostlink_models import GatewayPartnerRow, GatewaySaleRow
+from prabayar.vending.models import Channel, ChannelKind, Meter
+from prabayar.vending.pricing import MINIMUM_PURCHASE, AdminFeeRule
+from prabayar.vending.results import Inquiry, PurchaseResult
+
+FRAMINGS = ("trailer", "len2")
+DEFAULT_MAX_CONNECTIONS = 2
+DEFAULT_MAX_IN_FLIGHT = 32
+
+
+@dataclass(frozen=True)
+class GatewayPartner:
+    """One partner's configuration (ISO8583.md §1.1)."""
+
+    channel: str
+    port: int
+    framing: str
+    switcher_id: str
+    pcid: str
+    bank_codes: tuple[str, ...]
+    sources: tuple[str, ...]
+    max_connections: int
+    max_in_flight: int
+    updated_at: datetime
+
+    def allows(self, address: str) -> bool:
+        """Is a peer address inside one of the partner's source networks?"""
+        try:
+            ip = ipaddress.ip_address(address.split("%", 1)[0])
+        except ValueError:
+            return False
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        return any(ip in ipaddress.ip_network(s, strict=False) for s in self.sources)
+
+
+@dataclass(frozen=True)
+class GatewaySale:
+    """A sale as the link answers it: the purchase, its journal row's field 32, the field-62 context."""
+
+    purchase: PurchaseResult
+    bank_code: str | None
+    context: Inquiry
+
+
+def _printable(value: str) -> bool:
+    return all(0x20 <= ord(c) <= 0x7E for c in value)
+
+
+def _partner_of(row: GatewayPartnerRow, channel_code: str) -> GatewayPartner:
+    return GatewayPartner(
+        channel=channel_code,
+        port=row.port,
+        framing=row.framing,
+        switcher_id=row.switcher_id,
+        pcid=row.pcid,
+        bank_codes=tuple(json.loads(row.bank_codes)),
+        sources=tuple(json.loads(row.sources)),
+        max_connections=row.max_connections,
+        max_in_flight=row.max_in_flight,
+        updated_at=row.updated_at,
+    )
+
+
+def _invalid(en: str) -> InvalidRequest:
+    return InvalidRequest("DATA MITRA H2H TIDAK VALID", en)
+
+
+def _check_partner(
+    port: int,
+    framing: str,
+    switcher_id: str,
+    pcid: str,
+    bank_codes: tuple[str, ...],
+    sources: tuple[str, ...],
+    max_connections: int,
+    max_in_flight: int,
+) -> tuple[str, ...]:
+    if not 1 <= port <= 65535:
+        raise _invalid(f"port {port} is not a TCP port (1-65535)")
+    if framing not in FRAMINGS:
+        raise _invalid(f"framing {framing!r} is not one of {', '.join(FRAMINGS)}")
+    if len(switcher_id) != 7 or not _printable(switcher_id):
+        raise _invalid("the switcher ID has exactly 7 printable ASCII characters (field 48 off 0)")
+    if not (1 <= len(pcid) <= 11 and pcid.isascii() and pcid.isdigit()):
+        raise _invalid("the partner central ID (field 33) has 1 to 11 digits")
+    if not bank_codes:
+        raise _invalid("a partner needs at least one bank code (field 32)")
+    for code in bank_codes:
+        if not (1 <= len(code) <= 7 and _printable(code)):
+            raise _invalid(f"bank code {code!r}: 1 to 7 printable ASCII characters (field 32)")
+    if not sources:
+        raise _invalid("a partner needs at least one allowed source network (CIDR)")
+    networks = []
+    for s in sources:
+        try:
+            networks.append(str(ipaddress.ip_network(s.strip(), strict=False)))
+        except ValueError as exc:
+            raise _invalid(f"source {s!r} is not a network in CIDR notation") from exc
+    if not 1 <= max_connections <= 64:
+        raise _invalid("max connections is between 1 and 64")
+    if not 1 <= max_in_flight <= 1024:
+        raise _invalid("max in flight is between 1 and 1024")
+    return tuple(networks)
+
+
+class HostLinkUseCases(ServiceCore):
+    """Partners of the ISO 8583 link and what its answers need besides the sales use cases."""
+
+    # -- partners -------------------------------------------------------------------------
+
+    def add_gateway_partner(
+        self,
+        channel: str,
+        *,
+        port: int,
+        switcher_id: str,
+        pcid: str,
+        bank_codes: list[str] | tuple[str, ...],
+        sources: list[str] | tuple[str, ...],
+        framing: str = "trailer",
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+        actor: str = "system",
+        channel_name: str | None = None,
+        channel_kind: str = ChannelKind.AGGREGATOR,
+        admin_fee: int = 0,
+        nominals: list[int] | tuple[int, ...] | None = None,
+        min_nominal: int = MINIMUM_PURCHASE,
+        max_nominal: int = 10_000_000,
+    ) -> GatewayPartner:
+        """Make a channel an ISO 8583 partner; the channel is created if it does not exist.
+
+        ``channel_name`` … ``max_nominal`` are used only when the channel is created.
+        """
+        code = channel.strip().upper()
+        if not code or len(code) > 16 or not _printable(code):
+            raise _invalid("a channel code has 1 to 16 printable characters")
+        networks = _check_partner(
+            port, framing, switcher_id, pcid, tuple(bank_codes), tuple(sources), max_connections, max_in_flight
+        )
+        now = self.now()
+        try:
+            with claiming_session(self.engine) as session:
+                ch = session.scalar(select(Channel).where(Channel.code == code))
+                created = ch is None
+                if ch is None:
+                    ch = self._new_channel(
+                        session, code, channel_name, channel_kind, admin_fee, nominals, min_nominal, max_nominal
+                    )
+                if session.scalar(select(GatewayPartnerRow.id).where(GatewayPartnerRow.channel_id == ch.id)):
+                    raise _invalid(f"channel {code} is already a gateway partner; remove it first")
+                if session.scalar(select(GatewayPartnerRow.id).where(GatewayPartnerRow.port == port)):
+                    raise _invalid(f"port {port} is already used by another partner")
+                row = GatewayPartnerRow(
+                    channel_id=ch.id,
+                    port=port,
+                    framing=framing,
+                    switcher_id=switcher_id,
+                    pcid=pcid,
+                    bank_codes=json.dumps(list(bank_codes)),
+                    sources=json.dumps(list(networks)),
+                    max_connections=max_connections,
+                    max_in_flight=max_in_flight,
+                    created_at=now,
+                    updated_at=now,
+                )
+                session.add(row)
+                self._audit(
+                    session, now, actor, "gateway.partner_add", None,
+                    channel=code, port=port, framing=framing, switcher_id=switcher_id, pcid=pcid,
+                    bank_codes=list(bank_codes), sources=list(networks), channel_created=created,
+                )  # fmt: skip
+                session.flush()
+                return _partner_of(row, code)
+        except IntegrityError as exc:
+            raise _invalid(f"channel {code} or port {port} is already used by another partner") from exc
+
+    def _new_channel(
+        self,
+        session: Session,
+        code: str,
+        name: str | None,
+        kind: str,
+        admin_fee: int,
+        nominals: list[int] | tuple[int, ...] | None,
+        min_nominal: int,
+        max_nominal: int,
+    ) -> Channel:
+        try:
+            kind = ChannelKind(kind)
+            rule = AdminFeeRule.flat(admin_fee)
+        except ValueError as exc:
+            raise _invalid(str(exc)) from exc
+        if not 0 < min_nominal <= max_nominal:
+            raise _invalid("the minimum purchase must be positive and not above the maximum")
+        ch = Channel(
+            code=code,
+            name=name or f"H2H partner {code}",
+            kind=kind.value,
+            admin_fee_rule=rule.to_json(),
+            allowed_nominals=json.dumps(sorted(set(nominals))) if nominals else None,
+            min_nominal=min_nominal,
+            max_nominal=max_nominal,
+            active=True,
+        )
+        session.add(ch)
+        session.flush()
+        return ch
+
+    def gateway_partners(self) -> list[GatewayPartner]:
+        """Every partner, by port."""
+        with reading_session(self.engine) as session:
+            rows = session.execute(
+                select(GatewayPartnerRow, Channel.code)
+                .join(Channel, Channel.id == GatewayPartnerRow.channel_id)
+                .order_by(GatewayPartnerRow.port)
+            ).all()
+            return [_partner_of(row, code) for row, code in rows]
+
+    def remove_gateway_partner(self, channel: str, *, actor: str = "system") -> None:
+        """The channel stops being a partner (its sales and journal stay)."""
+        code = channel.strip().upper()
+        now = self.now()
+        with claiming_session(self.engine) as session:
+            ch = session.scalar(select(Channel).where(Channel.code == code))
+            if ch is None:
+                raise UnknownChannel(code)
+            gone = session.execute(delete(GatewayPartnerRow).where(GatewayPartnerRow.channel_id == ch.id))
+            if not getattr(gone, "rowcount", 0):
+                raise _invalid(f"channel {code} is not a gateway partner")
+            self._audit(session, now, actor, "gateway.partner_remove", None, channel=code)
+
+    def gateway_admin_fee(self, channel: str) -> int:
+        """The channel's first admin fee tier (a 2110 without field 4 shows it)."""
+        with reading_session(self.engine) as session:
+            ch = self._channel(session, channel)
+            return AdminFeeRule.from_json(ch.admin_fee_rule).tiers[0][1]
+
+    # -- sales over the link --------------------------------------------------------------
+
+    def gateway_purchase(
+        self,
+        channel: str,
+        srn: str,
+        identifier: str,
+        nominal: int,
+        *,
+        stan: str,
+        local_time: str,
+        bank_code: str,
+        pcid: str,
+        terminal_id: str,
+    ) -> GatewaySale:
+        """``purchase`` with (channel, SRN) as the reference; journals a new sale.
+
+        Returns the sale with the field 32 of the request that made it (for the 0097 check of
+        a replay) and the field-62 context with this sale counted and not listed as unsold.
+        """
+        result = self.purchase(channel, srn, identifier, nominal)
+        journal_bank = self._journal(channel, srn, result, stan, local_time, bank_code, pcid, terminal_id)
+        return GatewaySale(result, journal_bank, self.gateway_context(channel, result.meter_number, exclude=srn))
+
+    def _journal(
+        self,
+        channel: str,
+        srn: str,
+        result: PurchaseResult,
+        stan: str,
+        local_time: str,
+        bank_code: str,
+        pcid: str,
+        terminal_id: str,
+    ) -> str:
+        """Write the journal row of a sale unless it exists; its field 32."""
+        now = self.now()
+        with claiming_session(self.engine) as session:
+            ch = self._channel(session, channel)
+            row = session.scalar(
+                select(GatewaySaleRow).where(GatewaySaleRow.channel_id == ch.id, GatewaySaleRow.srn == srn)
+            )
+            if row is not None:
+                return row.bank_code
+            # A new sale, or one whose journal row was lost (the process died between the
+            # sale's commit and this insert): the request that finds it first is journalled.
+            session.add(
+                GatewaySaleRow(
+                    channel_id=ch.id,
+                    srn=srn,
+                    stan=stan,
+                    local_time=local_time,
+                    bank_code=bank_code,
+                    pcid=pcid,
+                    terminal_id=terminal_id,
+                    reference_number=result.reference_number,
+                    created_at=now,
+                )
+            )
+            return bank_code
+
+    def gateway_sale(self, channel: str, srn: str, identifier: str, nominal: int) -> GatewaySale:
+        """The sale behind (channel, SRN) for an advice, without marking it delivered.
+
+        ``UnknownReference`` (0092) when there is none; ``ReferenceConflict`` (0093) when it
+        was for another identifier or amount (the purchase's own replay rule).
+        """
+        with reading_session(self.engine) as session:
+            ch = self._channel(session, channel)
+            p = self._find_purchase(session, ch.id, srn)
+            if p is None:
+                raise UnknownReference(channel, srn)
+            result = self._replay(p, channel, identifier, nominal)
+            journal = session.scalar(
+                select(GatewaySaleRow.bank_code).where(GatewaySaleRow.channel_id == ch.id, GatewaySaleRow.srn == srn)
+            )
+            meter = self._find_meter(session, p.meter_number)
+            context = self._context(session, ch, meter, srn)
+        return GatewaySale(result, journal, context)
+
+    def gateway_context(self, channel: str, meter_number: str, *, exclude: str | None = None) -> Inquiry:
+        """Field-62 data now: kWh bought this month (all sales) and the channel's unsold tokens.
+
+        No cut-off or status check: an answer replaying a sale is built in any state.
+        ``exclude`` drops the sale with that channel reference from ``unsold``.
+        """
+        with reading_session(self.engine) as session:
+            ch = self._channel(session, channel)
+            meter = self._find_meter(session, meter_number)
+            return self._context(session, ch, meter, exclude)
+
+    def _context(self, session: Session, ch: Channel, meter: Meter, exclude: str | None) -> Inquiry:
+        inquiry = self._inquiry_of(session, meter, self.now(), channel_id=ch.id)
+        if exclude is None:
+            return inquiry
+        return replace(inquiry, unsold=tuple(u for u in inquiry.unsold if u.channel_reference != exclude))
+
+
+__all__ = ["FRAMINGS", "GatewayPartner", "GatewaySale", "HostLinkUseCases"]
