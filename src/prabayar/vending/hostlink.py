@@ -16,6 +16,7 @@ import ipaddress
 import json
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -132,6 +133,10 @@ def _check_partner(
 
 class HostLinkUseCases(ServiceCore):
     """Partners of the ISO 8583 link and what its answers need besides the sales use cases."""
+
+    if TYPE_CHECKING:  # provided by SalesUseCases in VendingService
+
+        def purchase(self, channel: str, channel_reference: str, identifier: str, nominal: int) -> PurchaseResult: ...
 
     # -- partners -------------------------------------------------------------------------
 
