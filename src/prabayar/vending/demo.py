@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -27,70 +26,15 @@ from prabayar.vending.models import (
     MeterStatus,
     TariffClass,
     Unit,
-    UnitTaxRate,
 )
 from prabayar.vending.pricing import AdminFeeRule
+from prabayar.vending.reference import TARIFFS as TARIFFS  # re-exported: the reference data
+from prabayar.vending.reference import TariffSpec as TariffSpec
+from prabayar.vending.reference import jakarta_rate, jatim_rate, seed_reference
 from prabayar.vending.service import VendingService
 
-
-@dataclass(frozen=True)
-class TariffSpec:
-    code: str
-    print_code: str
-    description: str
-    va_min: int
-    va_max: int | None
-    rp_per_kwh: str
-    household: bool
-    subsidised: bool
-
-
-#: PLN.md 2.1 (tariffs unchanged 2024 through Q1 2026).
-TARIFFS: tuple[TariffSpec, ...] = (
-    TariffSpec("R1-450", "R1", "R-1/TR 450 VA subsidi", 450, 450, "415", True, True),
-    TariffSpec("R1-900", "R1", "R-1/TR 900 VA subsidi", 900, 900, "605", True, True),
-    TariffSpec("R1-900RTM", "R1", "R-1/TR 900 VA RTM", 900, 900, "1352.00", True, False),
-    TariffSpec("R1-1300", "R1", "R-1/TR 1.300 VA", 1300, 1300, "1444.70", True, False),
-    TariffSpec("R1-2200", "R1", "R-1/TR 2.200 VA", 2200, 2200, "1444.70", True, False),
-    TariffSpec("R2", "R2", "R-2/TR 3.500-5.500 VA", 3500, 5500, "1699.53", True, False),
-    TariffSpec("R3", "R3", "R-3/TR 6.600 VA ke atas", 6600, None, "1699.53", True, False),
-    TariffSpec("B2", "B2", "B-2/TR bisnis 6.600 VA-200 kVA", 6600, 200_000, "1444.70", False, False),
-    TariffSpec("B3", "B3", "B-3/TM,TT bisnis >200 kVA", 200_001, None, "1114.74", False, False),
-    TariffSpec("I3", "I3", "I-3/TM industri >200 kVA", 200_001, None, "1114.74", False, False),
-    TariffSpec("I4", "I4", "I-4/TT industri >=30.000 kVA", 30_000_000, None, "996.74", False, False),
-    TariffSpec("P1", "P1", "P-1/TR pemerintah 6.600 VA-200 kVA", 6600, 200_000, "1699.53", False, False),
-    TariffSpec("P2", "P2", "P-2/TM pemerintah >200 kVA", 200_001, None, "1522.88", False, False),
-    TariffSpec("P3", "P3", "P-3/TR penerangan jalan umum", 0, None, "1699.53", False, False),
-    TariffSpec("L", "L", "L/TR,TM,TT layanan khusus", 0, None, "1644.52", False, False),
-    TariffSpec("S1-450", "S1", "S-1/TR sosial 450 VA", 450, 450, "325", False, True),
-    TariffSpec("S1-900", "S1", "S-1/TR sosial 900 VA", 900, 900, "455", False, True),
-    TariffSpec("S1-1300", "S1", "S-1/TR sosial 1.300 VA", 1300, 1300, "708", False, True),
-    TariffSpec("S1-2200", "S1", "S-1/TR sosial 2.200 VA", 2200, 2200, "760", False, True),
-    TariffSpec("S1-3500", "S1", "S-1/TR sosial 3.500 VA-200 kVA", 3500, 200_000, "900", False, True),
-    TariffSpec("S2", "S2", "S-2/TM sosial >200 kVA", 200_001, None, "925", False, True),
-)  # fmt: skip
-
-
-def _jakarta_rate(t: TariffSpec) -> str:
-    """DKI Jakarta: 2.4 % households to 2,200 VA, 3 % R-2, 4 % above; P and S exempt."""
-    if t.print_code in ("P1", "P2", "P3", "S1", "S2"):
-        return "0"
-    if t.code.startswith("R1"):
-        return "0.024"
-    if t.code == "R2":
-        return "0.03"
-    if t.print_code in ("I3", "I4"):
-        return "0.03"
-    return "0.04"
-
-
-def _jatim_rate(t: TariffSpec) -> str:
-    """Surabaya (PLN UID Jatim's example): 10 %; industry 3 %; P and S exempt."""
-    if t.print_code in ("P1", "P2", "P3", "S1", "S2"):
-        return "0"
-    if t.print_code in ("I3", "I4"):
-        return "0.03"
-    return "0.10"
+_jakarta_rate = jakarta_rate
+_jatim_rate = jatim_rate
 
 
 #: (code, UID, UP3, rate rule, supply group code)
@@ -216,36 +160,16 @@ def seed_demo(service: VendingService) -> DemoData:
     key_store = service.key_store
     if not isinstance(key_store, SoftwareKeyStore):
         raise TypeError("the demo seeds vending keys and needs the software key store")
+    seed_reference(service)
     with claiming_session(service.engine) as session:
-        if session.scalar(select(Unit.id).where(Unit.code == UNITS[0][0])) is not None:
+        if session.scalar(select(Customer.id).where(Customer.idpel == DEMO_CUSTOMERS[0].idpel)) is not None:
             return DemoData(created=False)
-        tariffs: dict[str, TariffClass] = {}
-        for t in TARIFFS:
-            tariffs[t.code] = TariffClass(
-                code=t.code,
-                print_code=t.print_code,
-                description=t.description,
-                va_min=t.va_min,
-                va_max=t.va_max,
-                rp_per_kwh=Decimal(t.rp_per_kwh),
-                household=t.household,
-                subsidised=t.subsidised,
-            )
-        session.add_all(tariffs.values())
+        tariffs = {t.code: t for t in session.scalars(select(TariffClass))}
         units: dict[str, tuple[Unit, str]] = {}
-        for code, uid, up3, _rule, sgc in UNITS:
-            units[code] = (Unit(code=code, uid_name=uid, up3_name=up3), sgc)
-            session.add(units[code][0])
-        session.flush()
-        for code, _uid, _up3, rate_rule, _sgc in UNITS:
-            for t in TARIFFS:
-                session.add(
-                    UnitTaxRate(
-                        unit_id=units[code][0].id,
-                        tariff_class_id=tariffs[t.code].id,
-                        pbjt_rate=Decimal(rate_rule(t)),
-                    )
-                )
+        for code, _uid, _up3, _rule, sgc in UNITS:
+            unit = session.scalar(select(Unit).where(Unit.code == code))
+            assert unit is not None  # seed_reference made it
+            units[code] = (unit, sgc)
         for c in DEMO_CUSTOMERS:
             unit, sgc = units[c.unit]
             customer = Customer(
