@@ -22,6 +22,16 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite file in data_dir")
     master_key: SecretStr | None = Field(default=None, description="base64 32-byte AES key for the key store")
     session_secret: SecretStr | None = Field(default=None, description="web session signing secret")
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for sessions, token revocation and rate limits shared by many processes "
+        "(default: sessions in the database, rate limits in process memory)",
+    )
+    redis_prefix: str = Field(default="prabayar", description="prefix of every Redis key this app writes")
+    trusted_proxies: str = Field(
+        default="", description="comma-separated proxy addresses/networks whose X-Forwarded-For is believed"
+    )
+    max_json_body: int = Field(default=64 * 1024, ge=1024, description="largest API request body, in bytes")
     host: str = "127.0.0.1"
     port: int = 8000
     cutoff_wib: str | None = Field(
