@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     )
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite file in data_dir")
     master_key: SecretStr | None = Field(default=None, description="base64 32-byte AES key for the key store")
+    kek: SecretStr | None = Field(
+        default=None, description="base64 AES key-encryption key under which the KMC wraps vending keys"
+    )
     session_secret: SecretStr | None = Field(default=None, description="web session signing secret")
     redis_url: str | None = Field(
         default=None,

@@ -19,12 +19,18 @@ import secrets
 import stat
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.keywrap import (
+    InvalidUnwrap,
+    aes_key_unwrap,
+    aes_key_unwrap_with_padding,
+)
 from sqlalchemy import Engine, select
 
 from prabayar.sts import DecoderKey, Dkga, KeyParameters, VendingKey, derive_decoder_key
@@ -73,6 +79,64 @@ class MasterKey:
     __str__ = __repr__
 
 
+class KeyEncryptionKey:
+    """The AES key (128/192/256-bit) under which the key management centre wraps vending keys.
+
+    Configured as ``PRABAYAR_KEK`` (base64); its repr never shows the bytes.
+    """
+
+    __slots__ = ("_secret",)
+
+    def __init__(self, secret: bytes) -> None:
+        if len(secret) not in (16, 24, 32):
+            raise KeyStoreError("the key-encryption key must be 16, 24 or 32 bytes (base64)")
+        self._secret = secret
+
+    @classmethod
+    def from_base64(cls, text: str) -> KeyEncryptionKey:
+        try:
+            return cls(base64.b64decode(text.strip(), validate=True))
+        except (binascii.Error, ValueError) as exc:
+            raise KeyStoreError("PRABAYAR_KEK is not valid base64") from exc
+
+    def unwrap(self, wrapped: bytes) -> bytes:
+        """AES key unwrap: RFC 3394, or its padded form RFC 5649 for keys whose length is not a
+        multiple of 8 bytes (a DKGA02 DES key has 8 bytes, a DKGA04 vending key 20); the integrity
+        check of either form refuses a wrong KEK or a damaged blob."""
+        if len(wrapped) >= 24 and len(wrapped) % 8 == 0:
+            try:
+                return aes_key_unwrap(self._secret, wrapped)
+            except InvalidUnwrap:
+                pass
+        if len(wrapped) >= 16 and len(wrapped) % 8 == 0:
+            try:
+                return aes_key_unwrap_with_padding(self._secret, wrapped)
+            except InvalidUnwrap:
+                pass
+        raise KeyStoreError("the wrapped key does not unwrap under this KEK (wrong KEK or damaged key)")
+
+    def __repr__(self) -> str:
+        return "KeyEncryptionKey(<secret>)"
+
+    __str__ = __repr__
+
+
+def vending_key_fingerprint(key: VendingKey) -> str:
+    """A short non-secret id of a vending key (a truncated SHA-256), shown instead of the key."""
+    return hashlib.sha256(b"prabayar-vk" + key.reveal()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class HeldVendingKey:
+    """What may be shown about a vending key in the store: never the key itself."""
+
+    sgc: str
+    krn: int
+    dkga: Dkga
+    fingerprint: str
+    created_at: datetime
+
+
 def load_or_create_key_file(path: Path) -> MasterKey:
     """The embedded default: a generated master key in a file only its owner can read."""
     if path.exists():
@@ -114,13 +178,32 @@ class KeyStore(Protocol):
         """Create a new vending key inside the store (it is never returned)."""
         ...
 
+    def import_vending_key(
+        self, sgc: str, krn: int, key: VendingKey, dkga: Dkga = Dkga.DKGA04, *, actor: str = "system",
+        action: str = "key.vending_import",
+    ) -> str | None:
+        """Store a plain vending key (development / KMC plain delivery); returns its fingerprint."""
+        ...
+
+    def import_wrapped_vending_key(
+        self, sgc: str, krn: int, wrapped: bytes, dkga: Dkga, *, actor: str = "system",
+        action: str = "key.vending_import_wrapped",
+    ) -> str | None:
+        """Store a vending key wrapped (RFC 3394/5649) under the store's own configured KEK."""
+        ...
+
+    def vending_key_inventory(self) -> list[HeldVendingKey]:
+        """Every held vending key's (SGC, KRN, DKGA, fingerprint, created) — never the key."""
+        ...
+
 
 class SoftwareKeyStore:
     """Vending keys in the ``vending_keys`` table, AES-GCM encrypted under a master key."""
 
-    def __init__(self, engine: Engine, master_key: MasterKey) -> None:
+    def __init__(self, engine: Engine, master_key: MasterKey, *, kek: KeyEncryptionKey | None = None) -> None:
         self._engine = engine
         self._master = master_key
+        self._kek = kek
         self._lock = threading.Lock()
         self._decoder_keys: OrderedDict[tuple[str, KeyParameters], DecoderKey] = OrderedDict()
         self._vending_keys: dict[tuple[str, int], tuple[VendingKey, Dkga]] = {}
@@ -141,8 +224,10 @@ class SoftwareKeyStore:
         *,
         actor: str = "system",
         action: str = "key.vending_import",
-    ) -> None:
-        """Store a vending key (encrypted, audited); an existing (SGC, KRN) is never overwritten."""
+    ) -> str:
+        """Store a vending key (encrypted, audited); an existing (SGC, KRN) is never overwritten.
+
+        Returns the key's fingerprint."""
         if dkga is Dkga.DKGA02 and len(key.reveal()) != 8:
             raise KeyStoreError("a DKGA02 vending key has 8 bytes")
         if dkga is Dkga.DKGA04 and len(key.reveal()) < 20:
@@ -169,7 +254,7 @@ class SoftwareKeyStore:
                 )
             )
             # The fingerprint names the key without revealing it (a truncated SHA-256).
-            fingerprint = hashlib.sha256(b"prabayar-vk" + key.reveal()).hexdigest()[:12]
+            fingerprint = vending_key_fingerprint(key)
             session.add(
                 AuditRow(
                     at=now,
@@ -182,6 +267,40 @@ class SoftwareKeyStore:
                     ),
                 )
             )
+        return fingerprint
+
+    def _key_encryption_key(self) -> KeyEncryptionKey:
+        if self._kek is None:
+            from prabayar.config import get_settings
+
+            configured = get_settings().kek
+            if configured is None:
+                raise KeyStoreError("no key-encryption key: set PRABAYAR_KEK (base64 AES key) to import wrapped keys")
+            self._kek = KeyEncryptionKey.from_base64(configured.get_secret_value())
+        return self._kek
+
+    def import_wrapped_vending_key(
+        self,
+        sgc: str,
+        krn: int,
+        wrapped: bytes,
+        dkga: Dkga,
+        *,
+        actor: str = "system",
+        action: str = "key.vending_import_wrapped",
+    ) -> str:
+        """Unwrap a KMC-wrapped vending key under the configured KEK and store it; the clear key
+        exists only in memory for the moment of re-encryption under the master key."""
+        raw = self._key_encryption_key().unwrap(wrapped)
+        return self.import_vending_key(sgc, krn, VendingKey(raw), dkga, actor=actor, action=action)
+
+    def vending_key_inventory(self) -> list[HeldVendingKey]:
+        with reading_session(self._engine) as session:
+            records = session.scalars(select(VendingKeyRecord).order_by(VendingKeyRecord.sgc, VendingKeyRecord.krn))
+            return [
+                HeldVendingKey(r.sgc, r.krn, Dkga(r.dkga), vending_key_fingerprint(self._decrypt(r)[0]), r.created_at)
+                for r in records
+            ]
 
     def generate_vending_key(
         self, sgc: str, krn: int, dkga: Dkga = Dkga.DKGA04, *, actor: str = "system"
