@@ -18,7 +18,7 @@ from prabayar.vending.models import AuditRow, Base
 TABLES = {
     "units", "tariff_classes", "unit_tax_rates", "customers", "meters", "channels",
     "channel_api_keys", "user_accounts", "vending_keys", "purchases", "monthly_usage",
-    "management_tokens", "audit_log",
+    "management_tokens", "audit_log", "approval_requests",
 }  # fmt: skip
 
 

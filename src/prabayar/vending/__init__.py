@@ -4,15 +4,28 @@ Faces call the use cases on one ``VendingService`` (``open_service()`` builds it
 settings); nothing here returns key bytes. See docs/vending.md and docs/architecture.md.
 """
 
+from prabayar.vending.approvals import (
+    APPROVAL_KINDS,
+    ApprovalKind,
+    ApprovalRequest,
+    ApprovalStatus,
+    add_approval_hook,
+    register_approval_kind,
+)
 from prabayar.vending.db import create_engine_for, upgrade
 from prabayar.vending.errors import (
     SUCCESS,
     AboveMaximum,
+    AdminRequired,
+    ApprovalNotFound,
+    ApprovalNotPending,
     AuthenticationFailed,
     BelowMinimum,
+    CarriedCreditAboveCap,
     CustomerBlocked,
     CutOff,
     DenominationNotAllowed,
+    FourEyesViolation,
     InProcess,
     InvalidRequest,
     KeyChangeRequired,
@@ -52,13 +65,15 @@ from prabayar.vending.service import WIB, CutOffWindow, VendingService
 from prabayar.vending.setup import open_service
 
 __all__ = [
-    "SUCCESS", "WIB", "AboveMaximum", "AdminFeeRule", "AuditEntry", "AuthenticationFailed",
-    "BelowMinimum", "ChannelInfo", "CustomerBlocked", "CutOff", "CutOffWindow",
-    "DenominationNotAllowed", "DenominationRule", "InProcess", "Inquiry", "InvalidRequest",
-    "KeyChangeRequired", "KeyStore", "KeyStoreError", "KeyUnavailable", "KwhRounding",
-    "ManagementResult", "MasterKey", "MeterKey", "MeterReplaced", "MonthlyCapExceeded",
-    "NotAuthorized", "PriceBreakdown", "Principal", "PurchaseResult", "ReasonRequired",
-    "Receipt", "ReferenceConflict", "Role", "SoftwareKeyStore", "UnknownChannel",
-    "UnknownCustomer", "UnknownMeter", "UnknownReference", "VendingError", "VendingService",
-    "create_engine_for", "monthly_cap_kwh", "open_service", "price_purchase", "upgrade",
+    "APPROVAL_KINDS", "SUCCESS", "WIB", "AboveMaximum", "AdminFeeRule", "AdminRequired",
+    "ApprovalKind", "ApprovalNotFound", "ApprovalNotPending", "ApprovalRequest", "ApprovalStatus",
+    "AuditEntry", "AuthenticationFailed", "BelowMinimum", "CarriedCreditAboveCap", "ChannelInfo",
+    "CustomerBlocked", "CutOff", "CutOffWindow", "DenominationNotAllowed", "DenominationRule",
+    "FourEyesViolation", "InProcess", "Inquiry", "InvalidRequest", "KeyChangeRequired", "KeyStore",
+    "KeyStoreError", "KeyUnavailable", "KwhRounding", "ManagementResult", "MasterKey", "MeterKey",
+    "MeterReplaced", "MonthlyCapExceeded", "NotAuthorized", "PriceBreakdown", "Principal",
+    "PurchaseResult", "ReasonRequired", "Receipt", "ReferenceConflict", "Role", "SoftwareKeyStore",
+    "UnknownChannel", "UnknownCustomer", "UnknownMeter", "UnknownReference", "VendingError",
+    "VendingService", "add_approval_hook", "create_engine_for", "monthly_cap_kwh", "open_service",
+    "price_purchase", "register_approval_kind", "upgrade",
 ]  # fmt: skip

@@ -112,6 +112,7 @@ DEMO_USERS: tuple[tuple[str, str, str, str | None], ...] = (
     ("sri", "sri-prabayar", "customer", "511000000010"),
     ("operator", "operator-prabayar", "operator", None),
     ("admin", "admin-prabayar", "admin", None),
+    ("supervisor", "supervisor-prabayar", "admin", None),  # the second admin: four eyes
 )
 
 _PLN_LIST = [20_000, 50_000, 100_000, 200_000, 250_000, 500_000, 1_000_000]

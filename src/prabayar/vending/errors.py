@@ -258,3 +258,61 @@ class InvalidRequest(VendingError):
 
     def __init__(self, message_id: str, message_en: str) -> None:
         super().__init__(message_id, message_en)
+
+
+class AdminRequired(NotAuthorized):
+    """Only an admin may do this (key changes, approving a maker's request)."""
+
+    def __init__(self, who: str, action: str) -> None:
+        VendingError.__init__(
+            self,
+            f"PENGGUNA {who} TIDAK BERWENANG (HANYA ADMIN)",
+            f"user {who!r} is not allowed to {action}; an admin is required",
+        )
+
+
+class FourEyesViolation(NotAuthorized):
+    """Maker-checker: the maker (or the inspector of a replacement) cannot approve it."""
+
+    def __init__(self, who: str, detail: str) -> None:
+        VendingError.__init__(
+            self,
+            f"PENGGUNA {who} TIDAK BOLEH MENYETUJUI PERMINTAAN INI (EMPAT MATA)",
+            f"user {who!r} may not approve this request (four eyes): {detail}",
+        )
+
+
+class ApprovalNotFound(VendingError):
+    """No approval request with this id."""
+
+    def __init__(self, approval_id: int) -> None:
+        self.approval_id = approval_id
+        super().__init__(
+            f"PERMINTAAN PERSETUJUAN {approval_id} TIDAK DITEMUKAN",
+            f"no approval request with id {approval_id}",
+        )
+
+
+class ApprovalNotPending(VendingError):
+    """The request was already approved, rejected or failed: it cannot be decided again."""
+
+    def __init__(self, approval_id: int, status: str) -> None:
+        self.approval_id = approval_id
+        self.status = status
+        super().__init__(
+            f"PERMINTAAN {approval_id} SUDAH DIPUTUSKAN ({status.upper()})",
+            f"approval request {approval_id} is already {status}; it cannot be decided again",
+        )
+
+
+class CarriedCreditAboveCap(VendingError):
+    """A replacement may carry at most the meter's monthly cap (720 h x VA)."""
+
+    def __init__(self, requested_kwh: object, cap_kwh: object) -> None:
+        self.requested_kwh = requested_kwh
+        self.cap_kwh = cap_kwh
+        super().__init__(
+            f"SISA KREDIT {requested_kwh} KWH MELEBIHI BATAS {cap_kwh} KWH (720 JAM NYALA)",
+            f"carried credit of {requested_kwh} kWh is above the meter's monthly cap of {cap_kwh} kWh "
+            "(720 h x VA); it is refused, never cut down silently",
+        )

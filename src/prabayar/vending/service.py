@@ -15,6 +15,7 @@ from prabayar.vending._core import (
     utc_now,
 )
 from prabayar.vending.access import AccessUseCases
+from prabayar.vending.approvals import ApprovalUseCases
 from prabayar.vending.hostlink import HostLinkUseCases
 from prabayar.vending.management import ManagementUseCases
 from prabayar.vending.sales import SalesUseCases
@@ -25,5 +26,5 @@ __all__ = [
 ]  # fmt: skip
 
 
-class VendingService(SalesUseCases, ManagementUseCases, AccessUseCases, HostLinkUseCases):
+class VendingService(SalesUseCases, ManagementUseCases, AccessUseCases, HostLinkUseCases, ApprovalUseCases):
     """The back office's use cases over one database and one key store."""
