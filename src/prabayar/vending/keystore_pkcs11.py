@@ -1,0 +1,459 @@
+"""A key store in a hardware security module, through PKCS#11 (``PRABAYAR_KEYSTORE=pkcs11``).
+
+Vending keys are token objects that are sensitive and not extractable: the back office never
+holds them. Decoder keys are derived inside the module and only they leave, into memory:
+
+* **DKGA04** (SPEC 8.4): the vending key is a generic secret; the module computes
+  HMAC-SHA-256 over the same KDF message the software path builds (``kdf_input``) with
+  ``CKM_SHA256_HMAC``; the decoder key is the first 8 or 16 bytes of the MAC.
+* **DKGA02** (SPEC 8.3): the VUDK ``V`` is a ``CKK_DES3`` key of value ``V‖V‖V`` (triple DES
+  with three equal keys is single DES; most HSMs no longer offer single DES). DK is
+  ``E ⊕ X ⊕ V`` with ``X = PANBlock ⊕ CONTROLBlock`` and ``E = DES_V(X)``. PKCS#11 has no
+  "XOR with the key" that SoftHSM2 offers, so the key's XOR mask is kept as ``Z = DES_V(V)``
+  (a private data object beside the key, written when the key is made): a CBC decryption of
+  ``Z`` under the key with IV ``E ⊕ X`` gives ``D_V(Z) ⊕ E ⊕ X = V ⊕ E ⊕ X``. So both the
+  cipher step (``CKM_DES3_ECB``) and the XOR with ``V`` (``CKM_DES3_CBC``) run in the module.
+
+What this protects, and what not, is in docs/security.md ("HSM key store").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import threading
+from collections import OrderedDict
+from datetime import UTC, datetime
+from typing import Any
+
+import pkcs11
+from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
+from pkcs11 import exceptions as p11e
+from sqlalchemy import Engine
+
+from prabayar.sts import DecoderKey, Dkga, KeyParameters, VendingKey, meter_pan
+from prabayar.sts.errors import InvalidKey
+from prabayar.sts.keys import KeyType as StsKeyType
+from prabayar.sts.keys import control_block, kdf_input
+from prabayar.vending.db import claiming_session
+from prabayar.vending.errors import KeyUnavailable
+from prabayar.vending.keystore import KeyStoreError
+from prabayar.vending.models import AuditRow
+
+_CACHE_SIZE = 50_000
+_LABEL_PREFIX = "prabayar-vk"
+_APPLICATION = "prabayar"
+
+# python-pkcs11 builds its key classes from mixins at run time, so keys are typed Any here.
+_Key = Any
+_libraries: dict[str, Any] = {}
+_libraries_lock = threading.Lock()
+# Which PIN a module/token of this process is logged in with (a keyed digest, never the PIN).
+_logins: dict[tuple[str, str], bytes] = {}
+_PIN_SALT = secrets.token_bytes(32)
+
+
+def load_module(path: str) -> Any:
+    """The PKCS#11 module at ``path``, loaded and initialised once per process."""
+    with _libraries_lock:
+        lib = _libraries.get(path)
+        if lib is None:
+            try:
+                lib = pkcs11.lib(path)
+            except (p11e.PKCS11Error, OSError) as exc:
+                raise KeyStoreError(f"the PKCS#11 module {path} cannot be loaded: {exc}") from exc
+            _libraries[path] = lib
+        return lib
+
+
+def key_label(sgc: str, krn: int, dkga: Dkga) -> str:
+    """The token label of a vending key: ``prabayar-vk:<SGC>:<KRN>:<DKGA>``."""
+    return f"{_LABEL_PREFIX}:{sgc}:{krn}:{dkga.value}"
+
+
+def key_id(sgc: str, krn: int) -> bytes:
+    """The token ID (``CKA_ID``) of a vending key: ``<SGC>:<KRN>`` in ASCII."""
+    return f"{sgc}:{krn}".encode("ascii")
+
+
+def _mask_label(sgc: str, krn: int) -> str:
+    return f"{key_label(sgc, krn, Dkga.DKGA02)}:mask"
+
+
+# Attributes every vending key object carries: a token object that never leaves the module.
+_LOCKED: dict[Attribute, Any] = {
+    Attribute.TOKEN: True,
+    Attribute.PRIVATE: True,
+    Attribute.SENSITIVE: True,
+    Attribute.EXTRACTABLE: False,
+    Attribute.MODIFIABLE: False,
+    Attribute.WRAP: False,
+    Attribute.UNWRAP: False,
+    Attribute.DERIVE: False,
+}
+_DKGA02_USE: dict[Attribute, Any] = {
+    Attribute.ENCRYPT: True,
+    Attribute.DECRYPT: True,
+    Attribute.SIGN: False,
+    Attribute.VERIFY: False,
+}
+_DKGA04_USE: dict[Attribute, Any] = {
+    Attribute.SIGN: True,
+    Attribute.VERIFY: False,
+    Attribute.ENCRYPT: False,
+    Attribute.DECRYPT: False,
+}
+
+
+def _xor(*blocks: bytes) -> bytes:
+    out = bytearray(len(blocks[0]))
+    for block in blocks:
+        for i, b in enumerate(block):
+            out[i] ^= b
+    return bytes(out)
+
+
+class Pkcs11KeyStore:
+    """Vending keys as non-extractable objects in a PKCS#11 token; derivation in the module.
+
+    ``engine`` (optional) receives the audit rows of key generation and import, as the
+    software store writes them. One logged-in session serves the process; calls are
+    serialised by a lock (a PKCS#11 session is not safe for concurrent operations) and decoder
+    keys are cached in memory like the software store's.
+    """
+
+    def __init__(
+        self,
+        module: str,
+        token_label: str,
+        pin: str,
+        *,
+        engine: Engine | None = None,
+    ) -> None:
+        lib = load_module(module)
+        try:
+            token = lib.get_token(token_label=token_label)
+        except p11e.NoSuchToken as exc:
+            raise KeyStoreError(f"no PKCS#11 token labelled {token_label!r} in {module}") from exc
+        except p11e.MultipleTokensReturned as exc:
+            raise KeyStoreError(f"more than one PKCS#11 token is labelled {token_label!r}") from exc
+        try:
+            self._session = self._open(module, token_label, token, pin)
+        except (p11e.PinIncorrect, p11e.PinInvalid, p11e.PinLenRange) as exc:
+            raise KeyStoreError(f"the PIN for PKCS#11 token {token_label!r} is wrong") from exc
+        except p11e.PinLocked as exc:
+            raise KeyStoreError(f"the user PIN of PKCS#11 token {token_label!r} is locked") from exc
+        self._module = module
+        self._token_label = token_label
+        self._engine = engine
+        self._lock = threading.RLock()
+        self._decoder_keys: OrderedDict[tuple[str, KeyParameters], DecoderKey] = OrderedDict()
+        self._keys: dict[tuple[str, int], tuple[_Key, Dkga, bytes | None]] = {}
+        self._hmac_min = self._hmac_min_key_bytes(token)
+
+    @staticmethod
+    def _open(module: str, token_label: str, token: Any, pin: str) -> Any:
+        """A logged-in R/W session; PKCS#11 logs in per process and token, not per session."""
+        digest = hmac.new(_PIN_SALT, pin.encode(), hashlib.sha256).digest()
+        with _libraries_lock:
+            try:
+                session = token.open(rw=True, user_pin=pin)
+            except p11e.UserAlreadyLoggedIn:
+                # Another store of this process logged in already: its sessions share the login,
+                # so a new one must not log in again, but must know the same PIN.
+                known = _logins.get((module, token_label))
+                if known is None or not hmac.compare_digest(known, digest):
+                    raise p11e.PinIncorrect() from None
+                return token.open(rw=True)
+            _logins[(module, token_label)] = digest
+            return session
+
+    def __repr__(self) -> str:
+        return f"Pkcs11KeyStore(module={self._module!r}, token={self._token_label!r})"
+
+    @staticmethod
+    def _hmac_min_key_bytes(token: pkcs11.Token) -> int:
+        try:
+            info = token.slot.get_mechanism_info(Mechanism.SHA256_HMAC)
+        except p11e.PKCS11Error as exc:
+            raise KeyStoreError("the PKCS#11 token does not offer CKM_SHA256_HMAC (DKGA04)") from exc
+        return max(1, int(info.min_key_length or 1))
+
+    def close(self) -> None:
+        """Log out and close the session (the process's module stays loaded)."""
+        with self._lock:
+            self._keys.clear()
+            self._decoder_keys.clear()
+            self._session.close()
+
+    # -- lookup ---------------------------------------------------------------------------------
+
+    def _find(self, sgc: str, krn: int) -> tuple[_Key, Dkga, bytes | None]:
+        with self._lock:
+            cached = self._keys.get((sgc, krn))
+            if cached is not None:
+                return cached
+            found = list(
+                self._session.get_objects({Attribute.CLASS: ObjectClass.SECRET_KEY, Attribute.ID: key_id(sgc, krn)})
+            )
+            keys = [k for k in found if str(k[Attribute.LABEL]).startswith(f"{_LABEL_PREFIX}:")]
+            if not keys:
+                raise KeyUnavailable(sgc, krn)
+            if len(keys) > 1:
+                raise KeyStoreError(f"the token holds {len(keys)} vending keys for SGC {sgc} KRN {krn}")
+            key = keys[0]
+            dkga = Dkga(str(key[Attribute.LABEL]).rsplit(":", 1)[1])
+            mask = self._mask(sgc, krn) if dkga is Dkga.DKGA02 else None
+            entry = (key, dkga, mask)
+            self._keys[(sgc, krn)] = entry
+            return entry
+
+    def _mask(self, sgc: str, krn: int) -> bytes:
+        objects = list(
+            self._session.get_objects({Attribute.CLASS: ObjectClass.DATA, Attribute.LABEL: _mask_label(sgc, krn)})
+        )
+        if len(objects) != 1:
+            raise KeyStoreError(f"the DKGA02 key for SGC {sgc} KRN {krn} has no XOR mask object")
+        return bytes(objects[0][Attribute.VALUE])
+
+    def has_vending_key(self, sgc: str, krn: int) -> bool:
+        try:
+            self._find(sgc, krn)
+        except KeyUnavailable:
+            return False
+        return True
+
+    def vending_key_dkga(self, sgc: str, krn: int) -> Dkga:
+        return self._find(sgc, krn)[1]
+
+    def key_object(self, sgc: str, krn: int) -> _Key:
+        """The token object of a vending key (to inspect its attributes; its value stays inside)."""
+        return self._find(sgc, krn)[0]
+
+    # -- derivation -----------------------------------------------------------------------------
+
+    def decoder_key(self, meter_pan_: str, params: KeyParameters) -> DecoderKey:
+        cache_key = (meter_pan_, params)
+        with self._lock:
+            cached = self._decoder_keys.get(cache_key)
+            if cached is not None:
+                self._decoder_keys.move_to_end(cache_key)
+                return cached
+            key, dkga, mask = self._find(params.sgc, params.krn)
+            if params.dkga is not dkga:
+                raise InvalidKey(
+                    f"the vending key for SGC {params.sgc} KRN {params.krn} is a {dkga.name} key, "
+                    f"not {params.dkga.name}"
+                )
+            try:
+                if dkga is Dkga.DKGA02:
+                    assert mask is not None
+                    raw = self._dkga02(key, mask, meter_pan_, params)
+                else:
+                    mac = key.sign(kdf_input(meter_pan_, params), mechanism=Mechanism.SHA256_HMAC)
+                    raw = bytes(mac)[: params.algorithm.key_bytes]
+            except p11e.PKCS11Error as exc:
+                raise KeyStoreError(f"the HSM refused the {dkga.name} derivation: {exc!r}") from exc
+            derived = DecoderKey(raw, params.algorithm)
+            self._decoder_keys[cache_key] = derived
+            while len(self._decoder_keys) > _CACHE_SIZE:
+                self._decoder_keys.popitem(last=False)
+            return derived
+
+    @staticmethod
+    def _dkga02(key: _Key, mask: bytes, pan: str, params: KeyParameters) -> bytes:
+        # The same X as prabayar.sts.keys._dkga02 (SPEC 8.3 step 1).
+        common = params.key_type is StsKeyType.DCTK
+        x = (meter_pan.pan_block(pan, common_key=common) ^ control_block(params)).to_bytes(8, "big")
+        e = bytes(key.encrypt(x, mechanism=Mechanism.DES3_ECB))  # step 2, in the module
+        # Step 3, in the module: CBC-decrypting Z = DES_V(V) with IV E⊕X gives V⊕E⊕X.
+        return bytes(key.decrypt(mask, mechanism=Mechanism.DES3_CBC, mechanism_param=_xor(e, x)))
+
+    # -- making keys ----------------------------------------------------------------------------
+
+    def _refuse_existing(self, sgc: str, krn: int) -> None:
+        if self.has_vending_key(sgc, krn):
+            raise KeyStoreError(f"a vending key for SGC {sgc} KRN {krn} already exists")
+
+    def _template(self, sgc: str, krn: int, dkga: Dkga) -> dict[Attribute, Any]:
+        use = _DKGA02_USE if dkga is Dkga.DKGA02 else _DKGA04_USE
+        return {
+            Attribute.LABEL: key_label(sgc, krn, dkga),
+            Attribute.ID: key_id(sgc, krn),
+            **_LOCKED,
+            **use,
+        }
+
+    def _key_check_value(self, key: _Key, dkga: Dkga) -> str:
+        """A short non-secret name of the key for the audit log, computed in the module."""
+        if dkga is Dkga.DKGA02:  # the classic KCV: DES of a zero block
+            return bytes(key.encrypt(bytes(8), mechanism=Mechanism.DES3_ECB))[:3].hex()
+        mac = key.sign(b"prabayar-key-check-value", mechanism=Mechanism.SHA256_HMAC)
+        return bytes(mac)[:6].hex()
+
+    def _audit(self, actor: str, action: str, sgc: str, krn: int, dkga: Dkga, kcv: str) -> None:
+        if self._engine is None:
+            return
+        with claiming_session(self._engine) as session:
+            session.add(
+                AuditRow(
+                    at=datetime.now(UTC),
+                    actor=actor,
+                    action=action,
+                    meter_number=None,
+                    detail=json.dumps(
+                        {"sgc": sgc, "krn": krn, "dkga": dkga.value, "store": "pkcs11", "kcv": kcv},
+                        sort_keys=True,
+                    ),
+                )
+            )
+
+    def _create_dkga02(self, sgc: str, krn: int, vudk: bytes) -> _Key:
+        if len(vudk) != 8:
+            raise KeyStoreError("a DKGA02 vending key has 8 bytes")
+        template = self._template(sgc, krn, Dkga.DKGA02)
+        key = self._session.create_object(
+            {Attribute.CLASS: ObjectClass.SECRET_KEY, Attribute.KEY_TYPE: KeyType.DES3,
+             Attribute.VALUE: vudk * 3, **template}
+        )  # fmt: skip
+        try:
+            mask = bytes(key.encrypt(vudk, mechanism=Mechanism.DES3_ECB))
+            self._session.create_object(
+                {Attribute.CLASS: ObjectClass.DATA, Attribute.TOKEN: True, Attribute.PRIVATE: True,
+                 Attribute.MODIFIABLE: False, Attribute.LABEL: _mask_label(sgc, krn),
+                 Attribute.APPLICATION: _APPLICATION, Attribute.VALUE: mask}
+            )  # fmt: skip
+        except BaseException:
+            key.destroy()
+            raise
+        return key
+
+    def _create_dkga04(self, sgc: str, krn: int, secret: bytes) -> _Key:
+        if len(secret) < 20:
+            raise KeyStoreError("a DKGA04 vending key has at least 20 bytes")
+        if len(secret) < self._hmac_min:
+            # HMAC pads a key shorter than its 64-byte block with zeros (RFC 2104 section 2), so
+            # the zero-padded key gives the same MAC; the token wants at least _hmac_min bytes.
+            secret = secret + bytes(self._hmac_min - len(secret))
+        key = self._session.create_object(
+            {Attribute.CLASS: ObjectClass.SECRET_KEY, Attribute.KEY_TYPE: KeyType.GENERIC_SECRET,
+             Attribute.VALUE: secret, **self._template(sgc, krn, Dkga.DKGA04)}
+        )  # fmt: skip
+        return key
+
+    def import_vending_key(
+        self,
+        sgc: str,
+        krn: int,
+        key: VendingKey,
+        dkga: Dkga = Dkga.DKGA04,
+        *,
+        actor: str = "system",
+        action: str = "key.vending_import",
+    ) -> None:
+        """Create a vending key object from plain key bytes (a key ceremony or a dev key)."""
+        if dkga is Dkga.DKGA03:
+            raise KeyStoreError("the HSM key store makes DKGA02 and DKGA04 keys only")
+        with self._lock:
+            self._refuse_existing(sgc, krn)
+            try:
+                if dkga is Dkga.DKGA02:
+                    obj = self._create_dkga02(sgc, krn, key.reveal())
+                else:
+                    obj = self._create_dkga04(sgc, krn, key.reveal())
+                kcv = self._key_check_value(obj, dkga)
+            except p11e.PKCS11Error as exc:
+                raise KeyStoreError(f"the HSM refused the key import: {exc!r}") from exc
+        self._audit(actor, action, sgc, krn, dkga, kcv)
+
+    def import_wrapped_vending_key(
+        self,
+        sgc: str,
+        krn: int,
+        wrapped: bytes,
+        kek_label: str,
+        dkga: Dkga = Dkga.DKGA04,
+        *,
+        padded: bool = False,
+        actor: str = "system",
+        action: str = "key.vending_import",
+    ) -> None:
+        """Unwrap a vending key into the token under the AES key-encryption key ``kek_label``.
+
+        ``wrapped`` is RFC 3394 (``CKM_AES_KEY_WRAP``), or RFC 5649 with ``padded``
+        (``CKM_AES_KEY_WRAP_PAD``). The key bytes never exist outside the module. Only DKGA04
+        keys: the DKGA02 XOR mask needs the VUDK as data, which a token cannot produce from a
+        key it unwrapped (import DKGA02 keys in plain at a key ceremony).
+        """
+        if dkga is not Dkga.DKGA04:
+            raise KeyStoreError("the HSM key store unwraps DKGA04 keys only; import a DKGA02 VUDK in plain")
+        mechanism = Mechanism.AES_KEY_WRAP_PAD if padded else Mechanism.AES_KEY_WRAP
+        with self._lock:
+            self._refuse_existing(sgc, krn)
+            keks = list(
+                self._session.get_objects(
+                    {Attribute.CLASS: ObjectClass.SECRET_KEY, Attribute.KEY_TYPE: KeyType.AES,
+                     Attribute.LABEL: kek_label}
+                )
+            )  # fmt: skip
+            if len(keks) != 1:
+                raise KeyStoreError(f"the token holds no single AES key-encryption key {kek_label!r}")
+            kek = keks[0]
+            try:
+                obj = kek.unwrap_key(
+                    ObjectClass.SECRET_KEY, KeyType.GENERIC_SECRET, wrapped,
+                    mechanism=mechanism, store=True, template=self._template(sgc, krn, dkga),
+                )  # fmt: skip
+            except (p11e.WrappedKeyInvalid, p11e.WrappedKeyLenRange, p11e.EncryptedDataInvalid) as exc:
+                raise KeyStoreError("the wrapped key does not unwrap under this key-encryption key") from exc
+            except p11e.PKCS11Error as exc:
+                raise KeyStoreError(
+                    f"the HSM refused to unwrap the key ({exc!r}): a wrong key-encryption key, "
+                    "damaged data, or a mechanism this token lacks"
+                ) from exc
+            # Some tokens (SoftHSM2) leave CKA_VALUE_LEN at 0 after unwrapping; the HMAC of the
+            # key check value then tells whether the token takes a key of this size.
+            size = int(obj[Attribute.VALUE_LEN] or 0)
+            try:
+                if 0 < size < 20:
+                    raise KeyStoreError(f"the unwrapped key has {size} bytes; a DKGA04 key has at least 20")
+                kcv = self._key_check_value(obj, dkga)
+            except p11e.KeySizeRange as exc:
+                obj.destroy()
+                raise KeyStoreError(
+                    f"the unwrapped key is too short for this token's HMAC-SHA-256 (it needs at least "
+                    f"{self._hmac_min} bytes); wrap a 20-byte key zero-padded to 32 bytes: HMAC pads "
+                    "keys with zeros, so the MAC is the same"
+                ) from exc
+            except KeyStoreError:
+                obj.destroy()
+                raise
+        self._audit(actor, action, sgc, krn, dkga, kcv)
+
+    def generate_vending_key(self, sgc: str, krn: int, dkga: Dkga = Dkga.DKGA04, *, actor: str = "system") -> None:
+        """Make a new vending key in the token.
+
+        DKGA04: a 256-bit generic secret generated in the module (``CKM_GENERIC_SECRET_KEY_GEN``)
+        that never leaves it. DKGA02: PKCS#11 cannot generate a ``V‖V‖V`` triple-DES key, so
+        the 8 bytes come from the module's random generator and are imported at once.
+        """
+        if dkga is Dkga.DKGA03:
+            raise KeyStoreError("the HSM key store makes DKGA02 and DKGA04 keys only")
+        with self._lock:
+            self._refuse_existing(sgc, krn)
+            try:
+                if dkga is Dkga.DKGA02:
+                    obj = self._create_dkga02(sgc, krn, bytes(self._session.generate_random(64)))
+                else:
+                    generated = self._session.generate_key(
+                        KeyType.GENERIC_SECRET, 256,
+                        mechanism=Mechanism.GENERIC_SECRET_KEY_GEN,
+                        store=True, template=self._template(sgc, krn, dkga),
+                    )  # fmt: skip
+                    obj = generated
+                kcv = self._key_check_value(obj, dkga)
+            except p11e.PKCS11Error as exc:
+                raise KeyStoreError(f"the HSM refused to generate the key: {exc!r}") from exc
+        self._audit(actor, "key.vending_generate", sgc, krn, dkga, kcv)

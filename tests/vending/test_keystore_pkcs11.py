@@ -1,0 +1,256 @@
+"""The PKCS#11 key store against SoftHSM2: same keys and tokens as software, keys stay inside.
+
+The tests make their own SoftHSM2 configuration and token in a temporary directory (one per
+test process: a PKCS#11 module reads its configuration once, when it is initialised), so no
+machine-wide token is needed. Without SoftHSM2 (Debian package ``softhsm2``) they skip.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.keywrap import aes_key_wrap, aes_key_wrap_with_padding
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from prabayar import sts
+from prabayar.sts import (
+    BaseDate,
+    DecoderKey,
+    Dkga,
+    EncryptionAlgorithm,
+    InvalidKey,
+    KeyParameters,
+    KeyType,
+    VendingKey,
+)
+from prabayar.vending.errors import KeyUnavailable
+from prabayar.vending.keystore import KeyStoreError, MasterKey, SoftwareKeyStore
+from prabayar.vending.models import AuditRow
+
+_CANDIDATES = [
+    os.environ.get("PRABAYAR_TEST_PKCS11_MODULE", ""),
+    "/usr/lib/softhsm/libsofthsm2.so",
+    "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+    "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
+]
+MODULE = next((p for p in _CANDIDATES if p and Path(p).is_file()), None)
+pytestmark = pytest.mark.skipif(
+    MODULE is None or shutil.which("softhsm2-util") is None,
+    reason="SoftHSM2 is not installed (apt-get install softhsm2; .ci/run does it): "
+    "the PKCS#11 key store tests need libsofthsm2.so and softhsm2-util",
+)
+
+if MODULE is not None:
+    pkcs11 = pytest.importorskip("pkcs11")
+    from pkcs11 import Attribute, ObjectClass
+    from pkcs11 import KeyType as P11KeyType
+    from pkcs11 import exceptions as p11e
+
+    from prabayar.vending.keystore_pkcs11 import Pkcs11KeyStore, key_id, key_label, load_module
+
+TOKEN = "prabayar-test"
+PIN = "4711-user"
+SO_PIN = "0815-so"
+KEK = bytes(range(100, 132))
+KEK_LABEL = "prabayar-test-kek"
+
+PAN = "600727000000000009"  # SPEC 8.1 examples
+VUDK = VendingKey.from_hex("abababababababab")  # SPEC 8.3 CTSA01
+VK04 = VendingKey.from_hex("abababababababab949494949494949401234567")  # SPEC 8.4
+
+
+@pytest.fixture(scope="session")
+def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A SoftHSM2 configuration and initialised token of this test process; the module path."""
+    assert MODULE is not None
+    root = tmp_path_factory.mktemp("softhsm")
+    (root / "tokens").mkdir()
+    conf = root / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {root / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
+    saved = os.environ.get("SOFTHSM2_CONF")
+    os.environ["SOFTHSM2_CONF"] = str(conf)
+    subprocess.run(
+        ["softhsm2-util", "--init-token", "--free", "--label", TOKEN, "--pin", PIN, "--so-pin", SO_PIN],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    lib = load_module(MODULE)  # initialised now, with this configuration
+    with lib.get_token(token_label=TOKEN).open(rw=True, user_pin=PIN) as session:
+        session.create_object(
+            {Attribute.CLASS: ObjectClass.SECRET_KEY, Attribute.KEY_TYPE: P11KeyType.AES,
+             Attribute.VALUE: KEK, Attribute.LABEL: KEK_LABEL, Attribute.TOKEN: True,
+             Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False, Attribute.UNWRAP: True,
+             Attribute.WRAP: True, Attribute.ENCRYPT: False, Attribute.DECRYPT: False}
+        )  # fmt: skip
+    yield MODULE
+    if saved is None:
+        os.environ.pop("SOFTHSM2_CONF", None)
+    else:
+        os.environ["SOFTHSM2_CONF"] = saved
+
+
+@pytest.fixture
+def hsm(softhsm: str) -> Iterator[Any]:
+    store = Pkcs11KeyStore(softhsm, TOKEN, PIN)
+    yield store
+    store.close()
+
+
+def _params(sgc: str, krn: int, **kw: Any) -> KeyParameters:
+    return KeyParameters(key_type=KeyType.DUTK, sgc=sgc, tariff_index="01", krn=krn, **kw)
+
+
+def _tokens(key: DecoderKey) -> list[str]:
+    """Credit tokens of several amounts and TIDs made with ``key``."""
+    return [
+        sts.encode(sts.ElectricityCredit(tid=5871715 + i, amount=Decimal(amount), rnd=i % 16), key)
+        for i, amount in enumerate(("0.1", "25.5", "100", "1234.5"))
+    ]
+
+
+PANS = [PAN, sts.meter_pan.from_meter_number("14312593289"), "000001000000000082"]
+
+
+def test_dkga02_sta_keys_and_tokens_match_the_software_store(hsm: Any, engine: Engine) -> None:
+    software = SoftwareKeyStore(engine, MasterKey.generate())
+    software.import_vending_key("123456", 1, VUDK, Dkga.DKGA02)
+    hsm.import_vending_key("123456", 1, VUDK, Dkga.DKGA02)
+    params = _params("123456", 1)
+    key = hsm.decoder_key(PAN, params)
+    assert key.reveal().hex() == "e653341f9d5bf36f"  # SPEC 8.3 worked example
+    assert sts.encode(sts.ElectricityCredit(tid=5871715, amount=Decimal("0.1"), rnd=5), key) == ("23716100501183194197")
+    for pan in PANS:
+        for kt in (KeyType.DDTK, KeyType.DUTK):
+            p = KeyParameters(key_type=kt, sgc="123456", tariff_index="07", krn=1)
+            hsm_key, soft_key = hsm.decoder_key(pan, p), software.decoder_key(pan, p)
+            assert hsm_key.reveal() == soft_key.reveal()
+            assert _tokens(hsm_key) == _tokens(soft_key)
+
+
+def test_dkga04_misty1_and_sta_keys_and_tokens_match_the_software_store(hsm: Any, engine: Engine) -> None:
+    software = SoftwareKeyStore(engine, MasterKey.generate())
+    software.import_vending_key("123457", 1, VK04, Dkga.DKGA04)
+    hsm.import_vending_key("123457", 1, VK04, Dkga.DKGA04)
+    misty = _params("123457", 1, algorithm=EncryptionAlgorithm.MISTY1, dkga=Dkga.DKGA04)
+    assert hsm.decoder_key(PAN, misty).reveal().hex() == "f94b6ed353c3bfdb113e2d3a7ea3c41d"  # SPEC 8.4
+    assert hsm.decoder_key(PAN, _params("123457", 1, dkga=Dkga.DKGA04)).reveal().hex() == "aa4baa8749c10d27"
+    for pan in PANS:
+        for algorithm in (EncryptionAlgorithm.MISTY1, EncryptionAlgorithm.STA):
+            for base_date in (BaseDate.Y1993, BaseDate.Y2014):
+                p = _params("123457", 1, algorithm=algorithm, dkga=Dkga.DKGA04, base_date=base_date)
+                hsm_key, soft_key = hsm.decoder_key(pan, p), software.decoder_key(pan, p)
+                assert hsm_key.reveal() == soft_key.reveal()
+                assert hsm_key.algorithm is soft_key.algorithm is algorithm
+                assert _tokens(hsm_key) == _tokens(soft_key)
+
+
+def test_vending_key_objects_are_not_extractable(hsm: Any) -> None:
+    hsm.import_vending_key("223344", 1, VUDK, Dkga.DKGA02)
+    hsm.import_vending_key("223344", 2, VK04, Dkga.DKGA04)
+    hsm.generate_vending_key("223344", 3, Dkga.DKGA04)
+    for krn, dkga in ((1, Dkga.DKGA02), (2, Dkga.DKGA04), (3, Dkga.DKGA04)):
+        key = hsm.key_object("223344", krn)
+        assert key.label == key_label("223344", krn, dkga) and key.id == key_id("223344", krn)
+        assert key[Attribute.SENSITIVE] is True and key[Attribute.EXTRACTABLE] is False
+        assert key[Attribute.TOKEN] is True and key[Attribute.PRIVATE] is True
+        with pytest.raises(p11e.AttributeSensitive):
+            key[Attribute.VALUE]  # reading CKA_VALUE fails
+        with pytest.raises(p11e.PKCS11Error):  # nor can it be wrapped out, nor unlocked
+            key[Attribute.EXTRACTABLE] = True
+        for wrapping in hsm._session.get_objects({Attribute.LABEL: KEK_LABEL}):
+            with pytest.raises(p11e.PKCS11Error):
+                wrapping.wrap_key(key)
+    generated = hsm.key_object("223344", 3)
+    assert generated[Attribute.LOCAL] is True and generated[Attribute.NEVER_EXTRACTABLE] is True
+    assert generated[Attribute.VALUE_LEN] == 32
+
+
+def test_generated_keys_derive_stable_keys_and_are_audited(softhsm: str, engine: Engine) -> None:
+    store = Pkcs11KeyStore(softhsm, TOKEN, PIN, engine=engine)
+    store.generate_vending_key("334455", 1, Dkga.DKGA02, actor="keyadmin")
+    store.generate_vending_key("334455", 2, Dkga.DKGA04, actor="keyadmin")
+    assert store.vending_key_dkga("334455", 1) is Dkga.DKGA02
+    assert store.vending_key_dkga("334455", 2) is Dkga.DKGA04
+    sta = store.decoder_key(PAN, _params("334455", 1))
+    misty = store.decoder_key(PAN, _params("334455", 2, algorithm=EncryptionAlgorithm.MISTY1, dkga=Dkga.DKGA04))
+    assert sta.bits == 64 and misty.bits == 128
+    store.close()
+    # A new process (a fresh session) finds the same keys in the token and derives the same.
+    again = Pkcs11KeyStore(softhsm, TOKEN, PIN)
+    assert again.decoder_key(PAN, _params("334455", 1)).reveal() == sta.reveal()
+    again.close()
+    with Session(engine) as session:
+        rows = session.scalars(select(AuditRow).where(AuditRow.action == "key.vending_generate")).all()
+    assert [(r.actor, json.loads(r.detail)["krn"]) for r in rows] == [("keyadmin", 1), ("keyadmin", 2)]
+    for row in rows:
+        detail = json.loads(row.detail)
+        assert detail["store"] == "pkcs11" and len(detail["kcv"]) in (6, 12)
+        assert sta.reveal().hex() not in row.detail
+
+
+def test_unwrapping_a_key_under_an_aes_kek(hsm: Any, engine: Engine) -> None:
+    software = SoftwareKeyStore(engine, MasterKey.generate())
+    software.import_vending_key("445566", 1, VK04, Dkga.DKGA04)
+    # RFC 3394 needs whole 8-byte blocks: the 20-byte key is wrapped zero-padded to 32 bytes,
+    # which HMAC treats as the same key (RFC 2104 section 2).
+    wrapped = aes_key_wrap(KEK, VK04.reveal() + bytes(12))
+    hsm.import_wrapped_vending_key("445566", 1, wrapped, KEK_LABEL, Dkga.DKGA04)
+    p = _params("445566", 1, algorithm=EncryptionAlgorithm.MISTY1, dkga=Dkga.DKGA04)
+    assert hsm.decoder_key(PAN, p).reveal() == software.decoder_key(PAN, p).reveal()
+    key = hsm.key_object("445566", 1)
+    assert key[Attribute.EXTRACTABLE] is False and key[Attribute.SENSITIVE] is True
+    with pytest.raises(p11e.AttributeSensitive):
+        key[Attribute.VALUE]
+    # RFC 5649 (padded) works the same way for a key the token accepts ...
+    hsm.import_wrapped_vending_key(
+        "445566", 2, aes_key_wrap_with_padding(KEK, bytes(range(40))), KEK_LABEL, Dkga.DKGA04, padded=True
+    )
+    assert hsm.has_vending_key("445566", 2)
+    # ... and a key shorter than the token's HMAC minimum is refused and removed again.
+    with pytest.raises(KeyStoreError, match="needs at least 32 bytes"):
+        hsm.import_wrapped_vending_key(
+            "445566", 3, aes_key_wrap_with_padding(KEK, VK04.reveal()), KEK_LABEL, padded=True
+        )
+    assert not hsm.has_vending_key("445566", 3)
+    with pytest.raises(KeyStoreError, match=r"(does not|refused to) unwrap"):  # a wrong KEK
+        hsm.import_wrapped_vending_key("445566", 4, aes_key_wrap(bytes(32), bytes(32)), KEK_LABEL)
+    with pytest.raises(KeyStoreError, match="no single AES key-encryption key"):
+        hsm.import_wrapped_vending_key("445566", 4, wrapped, "no-such-kek")
+    with pytest.raises(KeyStoreError, match="DKGA04 keys only"):
+        hsm.import_wrapped_vending_key("445566", 4, wrapped, KEK_LABEL, Dkga.DKGA02)
+    assert not hsm.has_vending_key("445566", 4)
+
+
+def test_failure_paths(hsm: Any, softhsm: str) -> None:
+    with pytest.raises(KeyUnavailable, match="supply group 556677 revision 1"):
+        hsm.decoder_key(PAN, _params("556677", 1))
+    assert not hsm.has_vending_key("556677", 1)
+    hsm.import_vending_key("556677", 1, VUDK, Dkga.DKGA02)
+    with pytest.raises(KeyStoreError, match="already exists"):
+        hsm.import_vending_key("556677", 1, VUDK, Dkga.DKGA02)
+    with pytest.raises(KeyStoreError, match="already exists"):
+        hsm.generate_vending_key("556677", 1, Dkga.DKGA04)
+    with pytest.raises(InvalidKey, match="is a DKGA02 key, not DKGA04"):
+        hsm.decoder_key(PAN, _params("556677", 1, dkga=Dkga.DKGA04))
+    with pytest.raises(KeyStoreError, match="8 bytes"):
+        hsm.import_vending_key("556677", 2, VK04, Dkga.DKGA02)
+    with pytest.raises(KeyStoreError, match="at least 20 bytes"):
+        hsm.import_vending_key("556677", 2, VUDK, Dkga.DKGA04)
+    with pytest.raises(KeyStoreError, match="DKGA02 and DKGA04 keys only"):
+        hsm.generate_vending_key("556677", 2, Dkga.DKGA03)
+    assert not hsm.has_vending_key("556677", 2)
+    with pytest.raises(KeyStoreError, match=r"PIN .* is wrong"):
+        Pkcs11KeyStore(softhsm, TOKEN, "not-the-pin")
+    with pytest.raises(KeyStoreError, match="no PKCS#11 token labelled 'elsewhere'"):
+        Pkcs11KeyStore(softhsm, "elsewhere", PIN)
+    with pytest.raises(KeyStoreError, match="cannot be loaded"):
+        Pkcs11KeyStore("/nonexistent/libpkcs11.so", TOKEN, PIN)
+    assert PIN not in repr(hsm) and "prabayar-test" in repr(hsm)
