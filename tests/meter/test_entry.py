@@ -14,11 +14,11 @@ from prabayar.meter import MeterSettings, MeterState, RelayState, ResultKind, Ta
 
 from .conftest import CTS_MISTY1_KEY, MakeRig, Rig, params_for
 
-VOLATILE = {"events", "wrong_entries", "locked_until", "meter_time"}
+VOLATILE = {"events", "wrong_entries", "locked_until", "meter_time", "last_entry"}
 
 
 def core(state: MeterState) -> dict[str, Any]:
-    """Everything but what a rejection may touch (the counter, the lockout and the log)."""
+    """Everything but what a rejection may touch (the counter, the lockout, the log, the last result)."""
     return {k: copy.deepcopy(v) for k, v in vars(state).items() if k not in VOLATILE}
 
 

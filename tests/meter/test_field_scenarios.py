@@ -93,7 +93,7 @@ def test_key_change_interrupted_by_a_credit_token_still_completes(rig: Rig) -> N
     first, second = rig.key_change(NEW_STA, params_for(krn=2))
     assert rig.enter(second).kind is ResultKind.KCT_PARTIAL
     assert rig.enter(rig.credit("5")).kind is ResultKind.ACCEPT  # under the old key
-    assert rig.enter(first).kind is ResultKind.ACCEPT
+    assert rig.enter(first).kind is ResultKind.KEY_CHANGED
     assert rig.meter.state.key == NEW_STA
 
 
@@ -107,7 +107,7 @@ def test_timed_out_key_change_leaves_the_old_key_and_new_tokens_fail(rig: Rig) -
     assert rig.enter(rig.credit("5")).reason == "crc"
     assert rig.meter.state.key.reveal().hex() == "e653341f9d5bf36f"
     # entering the first section again within the window finishes the set
-    assert rig.enter(first).kind is ResultKind.ACCEPT
+    assert rig.enter(first).kind is ResultKind.KEY_CHANGED
     assert rig.meter.state.key == NEW_STA
 
 
@@ -117,7 +117,7 @@ def test_a_section_from_another_set_installs_a_mixed_key(rig: Rig) -> None:
     set_b = rig.key_change(OTHER_STA, params_for(krn=3))
     rig.enter(set_a[0])
     done = rig.enter(set_b[1])
-    assert done.kind is ResultKind.ACCEPT
+    assert done.kind is ResultKind.KEY_CHANGED
     mixed = rig.meter.state.key.reveal()
     assert mixed not in (NEW_STA.reveal(), OTHER_STA.reveal())
     assert mixed[:4] == NEW_STA.reveal()[:4] and mixed[4:] == OTHER_STA.reveal()[4:]
@@ -129,7 +129,7 @@ def test_the_same_section_twice_keeps_the_newest(rig: Rig) -> None:
     rig.enter(set_a[0])
     again = rig.enter(set_b[0])
     assert again.kind is ResultKind.KCT_PARTIAL and again.kct_sections == (1,)
-    assert rig.enter(set_b[1]).kind is ResultKind.ACCEPT
+    assert rig.enter(set_b[1]).kind is ResultKind.KEY_CHANGED
     assert rig.meter.state.key == OTHER_STA and rig.meter.state.params.krn == 3
 
 

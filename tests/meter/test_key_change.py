@@ -44,7 +44,7 @@ def test_cts_key_change_sets_install_the_new_key(make_rig: MakeRig, name: str, i
     items = sorted(items, key=lambda v: -v["fields"]["subclass"])  # last section first
     results = [rig.enter(v["expected"]["token_20_digits"]) for v in items]
     assert all(r.kind is ResultKind.KCT_PARTIAL for r in results[:-1])
-    assert results[-1].kind is ResultKind.ACCEPT, results[-1]
+    assert results[-1].kind is ResultKind.KEY_CHANGED, results[-1]
     assert rig.meter.state.key.reveal().hex() == items[0]["new_decoder_key_hex"]
     first = next(v for v in items if v["fields"]["subclass"] == 3)["fields"]
     assert rig.meter.state.params.krn == first["krn"]
@@ -67,7 +67,7 @@ def test_two_sections_in_either_order(rig: Rig) -> None:
     assert partial.lines_en[0] == "2nd KCT" and partial.kct_sections == (2,)
     assert rig.meter.status().kct_sections == (2,)
     done = rig.enter(first)
-    assert done.kind is ResultKind.ACCEPT and done.lines_id == ("BENAR", "Kunci baru KRN 2")
+    assert done.kind is ResultKind.KEY_CHANGED and done.lines_id == ("BENAR", "Kunci baru KRN 2")
     p = rig.meter.state.params
     assert (p.krn, p.ken, p.tariff_index, p.sgc) == (2, 200, "07", "123456")
     assert rig.meter.state.kct_sections == {}
@@ -84,7 +84,7 @@ def test_four_sections_for_a_128_bit_key_any_order(make_rig: MakeRig) -> None:
     shown = [rig.enter(kcts[i]).lines_en[0] for i in (3, 1, 2)]
     assert shown == ["4th KCT", "2nd KCT", "3rd KCT"]
     assert rig.meter.status().kct_sections == (2, 3, 4)
-    assert rig.enter(kcts[0]).kind is ResultKind.ACCEPT
+    assert rig.enter(kcts[0]).kind is ResultKind.KEY_CHANGED
     assert rig.meter.state.key == NEW_MISTY1
     assert rig.meter.state.params.sgc == "654321" and rig.meter.state.params.krn == 3
 
@@ -103,7 +103,7 @@ def test_sections_within_the_timeout_complete(rig: Rig) -> None:
     first, second = rig.key_change(NEW_STA, params_for(krn=2))
     rig.enter(first)
     rig.clock.advance(timedelta(minutes=9))
-    assert rig.enter(second).kind is ResultKind.ACCEPT
+    assert rig.enter(second).kind is ResultKind.KEY_CHANGED
 
 
 def test_restart_drops_staged_sections(rig: Rig) -> None:
@@ -150,7 +150,7 @@ def test_key_change_passes_a_tamper_latch_by_default(rig: Rig) -> None:
     rig.switch_key(NEW_STA, new_params)
     clear = rig.encode(sts.ClearTamper(tid=rig.next_tid()))
     assert rig.enter(clear).reason == "crc"  # made with the key the meter does not have yet
-    assert [rig.enter(k).kind for k in kcts] == [ResultKind.KCT_PARTIAL, ResultKind.ACCEPT]
+    assert [rig.enter(k).kind for k in kcts] == [ResultKind.KCT_PARTIAL, ResultKind.KEY_CHANGED]
     assert rig.meter.state.tamper is TamperCause.BYPASS  # still latched
     assert rig.enter(rig.credit("5")).kind is ResultKind.TAMPER
     assert rig.enter(clear).kind is ResultKind.ACCEPT and rig.meter.state.tamper is None
@@ -172,9 +172,12 @@ def test_tid_rollover_moves_base_date_and_clears_tid_memory(make_rig: MakeRig) -
     kcts = rig.key_change(NEW_STA, new_params, rollover=True)
     assert rig.enter(kcts[0]).kind is ResultKind.KCT_PARTIAL
     done = rig.enter(kcts[1])
-    assert done.kind is ResultKind.ACCEPT and done.lines_en[-1] == "Base date 2014"
+    assert done.kind is ResultKind.KEY_CHANGED and done.lines_en[-1] == "Base date 2014"
     state = rig.meter.state
-    assert state.params.base_date is sts.BaseDate.Y2014 and state.params.dkga is sts.Dkga.DKGA04
+    # a KCT carries no DKGA: the DKGA02 meter keeps its label until the head end says otherwise
+    assert state.params.base_date is sts.BaseDate.Y2014 and state.params.dkga is sts.Dkga.DKGA02
+    rig.meter.relabel_dkga(sts.Dkga.DKGA04)
+    assert rig.meter.state.params.dkga is sts.Dkga.DKGA04 and rig.meter.state.events[-1].kind == "key_relabelled"
     assert state.tid_memory == []
     assert rig.enter(old_token).reason == "crc"  # the replay fails: the key changed too
     rig.switch_key(NEW_STA, new_params)

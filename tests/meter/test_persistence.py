@@ -66,7 +66,7 @@ def test_staged_key_change_survives_a_reload(stored: Rig, box: AesGcmBox) -> Non
     first, second = stored.key_change(new_key, stored.params)
     stored.enter(first)
     again = reopen(stored, box)
-    assert again.enter_token(second).kind is ResultKind.ACCEPT
+    assert again.enter_token(second).kind is ResultKind.KEY_CHANGED
     assert again.state.key == new_key
 
 

@@ -137,7 +137,7 @@ class StoredMeter(RuleBasedStateMachine):
         new_params = params_for(base_date=new_base, krn=self.key_serial % 9 + 1)
         results = [self.enter(d) for d in self.rig.key_change(new_key, new_params, rollover=rollover)]
         event(f"key change {'with rollover ' if rollover else ''}{results[-1].kind.value}")
-        if results[-1].kind is ResultKind.ACCEPT:
+        if results[-1].kind is ResultKind.KEY_CHANGED:
             assert self.meter.state.key == new_key
             self.rig.switch_key(new_key, new_params)
             if rollover:

@@ -35,7 +35,7 @@ from prabayar.meter import (
     SystemClock,
     TamperCause,
 )
-from prabayar.meter.display import kwh, wib
+from prabayar.meter.display import WIB, kwh, wib
 
 app = typer.Typer(no_args_is_help=True)
 console = Console()
@@ -181,22 +181,78 @@ def new(
     )
 
 
+AtOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--at",
+        help="key in at this time (ISO 8601, e.g. 2026-11-30T08:15+07:00) to replay a customer's "
+        "sequence; the meter's clock never runs backwards",
+    ),
+]
+
+
+def parse_at(text: str) -> datetime:
+    """An ISO 8601 time with a zone; a naive time is read as WIB (UTC+7), as a customer says it."""
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not an ISO 8601 time (example: 2026-11-30T08:15+07:00)") from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=WIB)
+
+
+def _open_at(meter: str | None, state: Path | None, at: str | None) -> Meter:
+    if at is None:
+        return _open(meter, state)
+    when = parse_at(at)
+    store = _store(meter, state)
+    try:
+        m = Meter.open(store, ManualClock(when))
+    except MeterError as exc:
+        raise fail(exc.message_en) from None
+    if when < m.state.meter_time:
+        raise fail(f"--at {when.isoformat()} is before the meter's own time {m.state.meter_time.isoformat()}")
+    return m
+
+
+def entry_document(digits: str, result: MeterResult, at: datetime) -> dict[str, Any]:
+    """One key-in as JSON: what happened, why (the reason word), and what the LCD showed."""
+    return {
+        "token": digits,
+        "at": at.isoformat(),
+        "kind": result.kind.value,
+        "accepted": result.accepted,
+        "reason": result.reason,
+        "token_type": result.token_type,
+        "kwh_added": None if result.kwh_added is None else str(result.kwh_added),
+        "credit_kwh": str(result.credit_kwh),
+        "display": {"id": list(result.lines_id), "en": list(result.lines_en)},
+    }
+
+
 @app.command()
 def enter(
     tokens: Annotated[list[str], typer.Argument(help="20-digit token(s); groups may be spaced")],
     meter: MeterOpt = None,
     state: StateOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON document per token, with the reason")] = False,
+    at: AtOpt = None,
 ) -> None:
     """Key in token(s) in order (e.g. a key change set); exit 1 if the meter refused one."""
-    m = _open(meter, state)
+    m = _open_at(meter, state, at)
     refused = False
+    documents: list[dict[str, Any]] = []
     for token in _group_tokens(tokens):
         try:
             result = m.enter_token(token)
         except MeterError as exc:
             raise fail(exc.message_en) from None
-        console.print(lcd(result))
+        if as_json:
+            documents.append(entry_document(token, result, m.state.meter_time))
+        else:
+            console.print(lcd(result))
         refused = refused or not result.accepted
+    if as_json:
+        console.print_json(json.dumps(documents))
     if refused:
         raise typer.Exit(1)
 
@@ -228,6 +284,7 @@ def code(
     meter: MeterOpt = None,
     state: StateOpt = None,
     list_codes: Annotated[bool, typer.Option("--list", help="show the code table")] = False,
+    at: AtOpt = None,
 ) -> None:
     """Key in a keypad service code (37 remaining kWh, 08 tamper, 45610 alarm at 10 kWh...)."""
     if list_codes or not keys:
@@ -236,7 +293,7 @@ def code(
             table.add_row(c.code, c.meaning_id, c.meaning_en)
         console.print(table)
         return
-    m = _open(meter, state)
+    m = _open_at(meter, state, at)
     try:
         result = m.enter_code(keys)
     except MeterError as exc:
@@ -349,6 +406,7 @@ def status_document(m: Meter) -> dict[str, Any]:
             "sgc": s.params.sgc,
             "ken": s.params.ken,
             "algorithm": s.params.algorithm.value,
+            "dkga": s.params.dkga.value,
             "base_date": s.params.base_date.start.year,
         },
         "tid_memory": {
@@ -389,7 +447,7 @@ def show(
     table.add_row(
         "key",
         f"KRN {key['krn']} KT {key['key_type']} TI {key['tariff_index']} "
-        f"SGC {key['sgc']} KEN {key['ken']} EA{key['algorithm']} base {key['base_date']}",
+        f"SGC {key['sgc']} KEN {key['ken']} EA{key['algorithm']} DKGA{key['dkga']} base {key['base_date']}",
     )
     table.add_row(
         "TID memory", f"{doc['tid_memory']['size']} slots, {doc['tid_memory']['oldest']}..{doc['tid_memory']['newest']}"

@@ -21,7 +21,7 @@ from prabayar.meter.errors import (
 from prabayar.meter.indicators import CreditLed
 from prabayar.meter.keypad import SERVICE_CODES, ServiceCode
 from prabayar.meter.meter import CurvePoint, Meter, MeterStatus
-from prabayar.meter.model import Event, MeterState, RelayState, TamperCause, TokenRecord
+from prabayar.meter.model import Event, LastEntry, MeterState, RelayState, TamperCause, TokenRecord
 from prabayar.meter.persistence import FORMAT, VERSION, StateFile
 from prabayar.meter.secretbox import AesGcmBox, SecretBox
 from prabayar.meter.settings import MeterSettings
@@ -40,6 +40,7 @@ __all__ = [
     "Event",
     "ForeignStateFile",
     "InvalidLoad",
+    "LastEntry",
     "ManualClock",
     "Meter",
     "MeterError",

@@ -19,6 +19,7 @@ class ResultKind(StrEnum):
 
     ACCEPT = "accept"
     KCT_PARTIAL = "kct_partial"
+    KEY_CHANGED = "key_changed"  # the last section of a key change set: the new key is in use
     TEST_DISPLAY = "test_display"
     REJECT = "reject"
     USED = "used"
@@ -37,7 +38,7 @@ class ResultKind(StrEnum):
     @property
     def accepted(self) -> bool:
         """Whether the token did what it asks (partial key change counts: it was taken)."""
-        return self in (ResultKind.ACCEPT, ResultKind.KCT_PARTIAL, ResultKind.TEST_DISPLAY)
+        return self in (ResultKind.ACCEPT, ResultKind.KCT_PARTIAL, ResultKind.KEY_CHANGED, ResultKind.TEST_DISPLAY)
 
     @property
     def is_token_rejection(self) -> bool:

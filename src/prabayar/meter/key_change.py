@@ -13,7 +13,6 @@ from prabayar.meter.model import MeterState
 from prabayar.meter.results import fixed, make
 from prabayar.sts import (
     DecoderKey,
-    Dkga,
     KeyChange1,
     KeyChange2,
     KeyChange3,
@@ -108,11 +107,10 @@ def _apply(state: MeterState, candidate: dict[int, str], now: datetime) -> Meter
         assert isinstance(third, KeyChange3) and isinstance(fourth, KeyChange4)
         sgc = f"{fourth.sgc_high << 12 | third.sgc_low:06d}"
     base_date = current.base_date
-    dkga = current.dkga
     if first.rollover:
         successor = base_date.successor
         assert successor is not None  # checked when section 1 was staged
-        base_date, dkga = successor, Dkga.DKGA04
+        base_date = successor  # a KCT carries no DKGA: the meter keeps its label (the head end knows)
     try:
         params = KeyParameters(
             key_type=KeyType(first.key_type),
@@ -122,7 +120,7 @@ def _apply(state: MeterState, candidate: dict[int, str], now: datetime) -> Meter
             ken=first.ken_high << 4 | second.ken_low,
             algorithm=current.algorithm,
             base_date=base_date,
-            dkga=dkga,
+            dkga=current.dkga,
         )
         key = DecoderKey(assemble_key(sections, state.key.bits // 8), current.algorithm)
     except StsError as exc:
@@ -145,4 +143,4 @@ def _apply(state: MeterState, candidate: dict[int, str], now: datetime) -> Meter
     if first.rollover:
         lines_id.append(f"Tanggal dasar {base_date.start.year}")
         lines_en.append(f"Base date {base_date.start.year}")
-    return make(state, ResultKind.ACCEPT, lines_id, lines_en, token_type="KeyChange")
+    return make(state, ResultKind.KEY_CHANGED, lines_id, lines_en, token_type="KeyChange")

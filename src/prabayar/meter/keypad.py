@@ -34,6 +34,7 @@ SERVICE_CODES: tuple[ServiceCode, ...] = (
     ServiceCode("44", "arus (A)", "current (A)"),
     ServiceCode("47", "daya saat ini (W)", "power in use (W)"),
     ServiceCode("54", "token terakhir", "last token"),
+    ServiceCode("56", "hasil token terakhir (alasan GAGAL)", "result of the last token entered (why it failed)"),
     ServiceCode("59", "kWh token terakhir", "kWh of the last credit token"),
     ServiceCode("75", "nomor meter", "meter number"),
     ServiceCode("79", "batas alarm kredit", "low-credit alarm threshold"),
@@ -46,6 +47,59 @@ SERVICE_CODES: tuple[ServiceCode, ...] = (
 
 def _show(state: MeterState, code: str, text_id: str, text_en: str) -> MeterResult:
     return make(state, ResultKind.CODE, (code, text_id), (code, text_en), reason=code)
+
+
+#: Service code 56: short LCD words for the outcome of the last entry, by rejection reason first,
+#: then by result kind. Values are (Indonesian, English).
+LAST_RESULT_WORDS: dict[str, tuple[str, str]] = {
+    "crc": ("Salah kunci/CRC", "CRC/key error"),
+    "length": ("Jumlah digit salah", "Wrong digit count"),
+    "format": ("Format salah", "Format error"),
+    "class": ("Kelas tidak dikenal", "Unknown token class"),
+    "mfr_code": ("Kode pabrikan salah", "Manufacturer code error"),
+    "lockout": ("Keypad terkunci", "Keypad locked out"),
+    "register": ("Register salah", "No such register"),
+    "function": ("Fungsi tak didukung", "Function not supported"),
+    "accept": ("Diterima", "Accepted"),
+    "kct_partial": ("KCT sebagian", "Key change section"),
+    "key_changed": ("Kunci diganti", "Key changed"),
+    "test_display": ("Token uji", "Test token"),
+    "used": ("Sudah dipakai", "Already used"),
+    "old": ("Terlalu lama", "Too old"),
+    "over": ("Kredit penuh", "Credit overflow"),
+    "key_expired": ("Kunci kedaluwarsa", "Key expired"),
+    "tamper": ("Tamper aktif", "Tamper latched"),
+    "range_error": ("Di luar jangkauan", "Out of range"),
+    "key_type_error": ("Jenis kunci salah", "Key type error"),
+    "ddtk_error": ("Kunci bawaan", "Default key"),
+    "locked": ("Keypad terkunci", "Keypad locked out"),
+    "reject": ("Ditolak", "Rejected"),
+}
+
+
+_ACCEPTED_KINDS = frozenset(k.value for k in ResultKind if k.accepted)
+
+
+def last_result_words(kind: str, reason: str | None) -> tuple[str, str]:
+    """What code 56 shows for an entry: the rejection reason when it has words, else the kind."""
+    if reason is not None and reason in LAST_RESULT_WORDS:
+        return LAST_RESULT_WORDS[reason]
+    return LAST_RESULT_WORDS.get(kind, (kind, kind))
+
+
+def _last_entry(state: MeterState, code: str) -> MeterResult:
+    last = state.last_entry
+    if last is None:
+        return _show(state, code, "Belum ada token", "No token yet")
+    word_id, word_en = last_result_words(last.kind, last.reason)
+    ok = last.kind in _ACCEPTED_KINDS
+    return make(
+        state,
+        ResultKind.CODE,
+        (code, f"{'BENAR' if ok else 'GAGAL'} {word_id}", wib(last.at)),
+        (code, f"{'ACCEPT' if ok else 'REJECT'} {word_en}", wib(last.at)),
+        reason=code,
+    )
 
 
 def restart(state: MeterState, now: datetime) -> None:
@@ -101,6 +155,8 @@ def run_code(state: MeterState, text: str, now: datetime) -> MeterResult:
             (code, shown, wib(last.entered_at)),
             reason=code,
         )
+    if code == "56":
+        return _last_entry(state, code)
     if code == "59":
         credits = [t for t in state.last_tokens if t.kwh is not None]
         if not credits:

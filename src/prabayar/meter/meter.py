@@ -6,7 +6,7 @@ key-change sections timed out), then acts, then writes the state file if there i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -17,11 +17,12 @@ from prabayar.meter.display import MeterResult, kwh
 from prabayar.meter.errors import InvalidLoad, MeterSetupError
 from prabayar.meter.indicators import CreditLed, alarm_reasons, credit_led
 from prabayar.meter.lockout import remaining
-from prabayar.meter.model import MeterState, RelayState, TamperCause
+from prabayar.meter.model import LastEntry, MeterState, RelayState, TamperCause
 from prabayar.meter.persistence import StateFile
 from prabayar.meter.settings import MeterSettings
 from prabayar.sts import (
     DecoderKey,
+    Dkga,
     KeyParameters,
     StsError,
     TidRolloverError,
@@ -152,8 +153,21 @@ class Meter:
         """Key in a 20-digit token."""
         now = self._begin()
         result = entry.enter_token(self.state, text, now)
+        if result.reason != "empty":  # Enter on an empty display is not an entry
+            self.state.last_entry = LastEntry(now, result.kind.value, result.reason, result.token_type)
         self._commit()
         return result
+
+    def relabel_dkga(self, dkga: Dkga) -> None:
+        """Record how the current key was derived, as the head end that made it says.
+
+        A key change set carries the new key and its KRN/KT/TI/base date but no DKGA, so after
+        one the meter keeps its previous label until the issuer (the vending system) tells it.
+        """
+        if self.state.params.dkga is not dkga:
+            self.state.params = replace(self.state.params, dkga=dkga)
+            self.state.log(self.now(), "key_relabelled", f"key derivation recorded as DKGA{dkga.value}")
+            self._commit()
 
     def enter_code(self, text: str) -> MeterResult:
         """Key in a service code (see ``keypad.SERVICE_CODES``)."""

@@ -79,6 +79,20 @@ class TokenRecord:
 
 
 @dataclass(frozen=True)
+class LastEntry:
+    """The outcome of the newest token keyed in, accepted or not (service code 56).
+
+    Every rejection reads "GAGAL" on the LCD; a field technician needs the reason (CRC, used,
+    old, manufacturer code, lockout ...), so the meter keeps the last one in non-volatile memory.
+    """
+
+    at: datetime
+    kind: str
+    reason: str | None
+    token_type: str | None
+
+
+@dataclass(frozen=True)
 class Event:
     """One line of the meter's event log (read by the support diagnosis)."""
 
@@ -120,6 +134,7 @@ class MeterState:
     kct_started_at: datetime | None = None
     last_tokens: list[TokenRecord] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    last_entry: LastEntry | None = None
 
     @property
     def pan(self) -> str:

@@ -27,7 +27,7 @@ from prabayar.meter.errors import (
     StateFileMissing,
     StateKeyError,
 )
-from prabayar.meter.model import Event, MeterState, RelayState, TamperCause, TokenRecord
+from prabayar.meter.model import Event, LastEntry, MeterState, RelayState, TamperCause, TokenRecord
 from prabayar.meter.secretbox import SecretBox
 from prabayar.meter.settings import MeterSettings
 from prabayar.sts import (
@@ -124,6 +124,14 @@ def state_to_dict(state: MeterState, box: SecretBox) -> dict[str, Any]:
             for t in state.last_tokens
         ],
         "events": [{"at": _dt(e.at), "kind": e.kind, "detail": e.detail} for e in state.events],
+        "last_entry": None
+        if state.last_entry is None
+        else {
+            "at": _dt(state.last_entry.at),
+            "kind": state.last_entry.kind,
+            "reason": state.last_entry.reason,
+            "token_type": state.last_entry.token_type,
+        },
     }
 
 
@@ -180,6 +188,12 @@ class _Reader:
         if data.get(name, None) is None:
             return None
         value: int = self.get(data, name, int)
+        return value
+
+    def opt_str(self, data: Mapping[str, Any], name: str) -> str | None:
+        if data.get(name, None) is None:
+            return None
+        value: str = self.get(data, name, str)
         return value
 
 
@@ -285,6 +299,19 @@ def _build(doc: dict[str, Any], box: SecretBox, r: _Reader) -> MeterState:
     events = [
         Event(r.time(e, "at"), r.get(e, "kind", str), r.get(e, "detail", str)) for e in r.get(doc, "events", list)
     ]
+    last_raw = doc.get("last_entry")  # absent in files written before service code 56
+    if last_raw is not None and not isinstance(last_raw, dict):
+        raise r.damaged("last_entry must be an object")
+    last_entry = (
+        None
+        if last_raw is None
+        else LastEntry(
+            at=r.time(last_raw, "at"),
+            kind=r.get(last_raw, "kind", str),
+            reason=r.opt_str(last_raw, "reason"),
+            token_type=r.opt_str(last_raw, "token_type"),
+        )
+    )
     state = MeterState(
         meter_number=number,
         key=key,
@@ -311,6 +338,7 @@ def _build(doc: dict[str, Any], box: SecretBox, r: _Reader) -> MeterState:
         kct_started_at=r.opt_time(doc, "kct_started_at"),
         last_tokens=tokens,
         events=events,
+        last_entry=last_entry,
     )
     if key.algorithm is not params.algorithm:
         raise r.damaged("decoder key algorithm and key parameters disagree")

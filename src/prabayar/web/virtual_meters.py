@@ -126,6 +126,14 @@ class VirtualMeters:
         )
         return Meter(made.state, SystemClock(), store)
 
+    def after_key_change(self, meter: Meter, actor: str) -> None:
+        """Label the new key with the DKGA the vending system derived it with (a KCT has none)."""
+        key = self._services.call(
+            self._services.vending.meter_key, meter.state.meter_number, actor=actor, purpose="virtual meter key change"
+        )
+        if key.decoder_key.reveal() == meter.state.key.reveal():
+            meter.relabel_dkga(key.params.dkga)
+
     def view(self, meter: Meter, lang: str, last: dict[str, Any] | None) -> MeterView:
         """The LCD after the last key-in (kept for one page view), else the idle display."""
         status = meter.status()

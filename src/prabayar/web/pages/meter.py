@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from prabayar.meter import ResultKind
 from prabayar.web.deps import LimiterDep, LimitsDep, ServicesDep
 from prabayar.web.errors import NotFound
 from prabayar.web.i18n import language_of
@@ -61,6 +62,8 @@ def key_in(
     limiter.hit(f"meter:{user.subject}", limits.meter_entries)
     with _meters(request).open(meter_number, user.subject) as meter:
         result = meter.key_in(keys)
+        if result.kind is ResultKind.KEY_CHANGED:
+            _meters(request).after_key_change(meter, user.subject)
     document = result_document(result)
     document["meter"] = meter_number
     request.session["meter_result"] = document
