@@ -81,8 +81,20 @@ def db_upgrade(
 @seed_app.callback()
 def seed(
     demo: Annotated[bool, typer.Option("--demo", help="the deterministic demo data set")] = False,
+    synthetic_meters: Annotated[
+        int, typer.Option("--synthetic-meters", help="PostgreSQL: have this many synthetic meters (load tests)")
+    ] = 0,
+    synthetic_purchases: Annotated[
+        int, typer.Option("--synthetic-purchases", help="PostgreSQL: add this many past purchases over them")
+    ] = 0,
 ) -> None:
-    """Load the demo data (units, tariffs, customers, meters, channels, logins, keys)."""
+    """Load the demo data (units, tariffs, customers, meters, channels, logins, keys), or a
+    synthetic region on top of it (prabayar.vending.synthetic)."""
+    if synthetic_meters or synthetic_purchases:
+        from prabayar.cli.synthetic import seed_synthetic
+
+        seed_synthetic(synthetic_meters, synthetic_purchases)
+        return
     if not demo:
         _err().print("nothing to seed: pass --demo")
         raise typer.Exit(2)
