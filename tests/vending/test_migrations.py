@@ -18,14 +18,24 @@ from prabayar.vending.models import AuditRow, Base
 TABLES = {
     "units", "tariff_classes", "unit_tax_rates", "customers", "meters", "channels",
     "channel_api_keys", "user_accounts", "vending_keys", "purchases", "monthly_usage",
-    "management_tokens", "audit_log", "approval_requests",
+    "management_tokens", "audit_log", "approval_requests", "purchase_refs",
 }  # fmt: skip
+#: PostgreSQL partitions ``purchases`` by month (migration c001): a partitioned table cannot
+#: hold these unique keys (``purchase_refs`` guards (channel, reference)); plain indexes instead.
+PG_PARTITION_ONLY = {"uq_purchases_channel_ref", "purchases_reference_number_key", "ix_purchases_channel_ref",
+                     "ix_purchases_reference_number"}  # fmt: skip
 
 
 def _ours(obj: object, name: str | None, kind: str, reflected: bool, other: object) -> bool:
     """Vending's tables and indexes (support adds its own in a later revision)."""
     if kind == "table":
         return name in TABLES
+    if name in PG_PARTITION_ONLY or (
+        kind == "unique_constraint"
+        and getattr(obj, "columns", None) is not None
+        and [c.name for c in obj.columns] == ["reference_number"]
+    ):  # type: ignore[attr-defined]
+        return False
     if kind == "index":
         return not (name or "").startswith("ix_support_")
     table = getattr(obj, "table", None)

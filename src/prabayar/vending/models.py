@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -252,6 +253,15 @@ class Purchase(Base):
     __table_args__ = (
         UniqueConstraint("channel_id", "channel_reference", name="uq_purchases_channel_ref"),
         Index("ix_purchases_meter_created", "meter_number", "created_at"),
+        # reprint by meter / by IDPEL (newest first) and a meter's unsold tokens (migration c001)
+        Index("ix_purchases_meter_id", "meter_number", "id"),
+        Index("ix_purchases_idpel_id", "idpel", "id"),
+        Index(
+            "ix_purchases_unsold",
+            "meter_number",
+            postgresql_where=text("delivered_at IS NULL"),
+            sqlite_where=text("delivered_at IS NULL"),
+        ),
     )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     reference_number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -277,6 +287,20 @@ class Purchase(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     channel: Mapped[Channel] = relationship()
+
+
+class PurchaseRef(Base):
+    """The idempotency guard of a sale: one row per (channel, channel reference).
+
+    On PostgreSQL ``purchases`` is partitioned by month and cannot hold this unique key itself
+    (migration c001); the lean purchase path inserts here first, ``ON CONFLICT DO NOTHING``.
+    """
+
+    __tablename__ = "purchase_refs"
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"), primary_key=True)
+    channel_reference: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purchase_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class MonthlyUsage(Base):
