@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test check bench clean browser
 
-$(STAMP): pyproject.toml
+# setup.py builds the C batch engine: editing its source re-runs the (editable) install, which rebuilds it.
+$(STAMP): pyproject.toml setup.py src/prabayar/sts/_batch.c
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'

@@ -84,8 +84,10 @@ def encode_amount(amount: Decimal) -> int:
     return encode_units(to_units(amount))
 
 
+@lru_cache(maxsize=4096)
 def decode_amount(field: int) -> Decimal:
-    """The amount in main units a field stands for (exact multiple of 0.1)."""
+    """The amount in main units a field stands for (exact multiple of 0.1; cached, as Decimals
+    are immutable and a batch decode reads the same few amounts over and over)."""
     return _EXACT.multiply(Decimal(decode_units(field)), TENTH)
 
 
