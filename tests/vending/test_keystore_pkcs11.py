@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ from prabayar.sts import (
     VendingKey,
 )
 from prabayar.vending.errors import KeyUnavailable
-from prabayar.vending.keystore import KeyStoreError, MasterKey, SoftwareKeyStore
+from prabayar.vending.keystore import KeyEncryptionKey, KeyStoreError, MasterKey, SoftwareKeyStore
 from prabayar.vending.models import AuditRow
 
 _CANDIDATES = [
@@ -99,7 +100,7 @@ def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def hsm(softhsm: str) -> Iterator[Any]:
-    store = Pkcs11KeyStore(softhsm, TOKEN, PIN)
+    store = Pkcs11KeyStore(softhsm, TOKEN, PIN, kek_label=KEK_LABEL)
     yield store
     store.close()
 
@@ -165,7 +166,7 @@ def test_vending_key_objects_are_not_extractable(hsm: Any) -> None:
             key[Attribute.VALUE]  # reading CKA_VALUE fails
         with pytest.raises(p11e.PKCS11Error):  # nor can it be wrapped out, nor unlocked
             key[Attribute.EXTRACTABLE] = True
-        for wrapping in hsm._session.get_objects({Attribute.LABEL: KEK_LABEL}):
+        for wrapping in list(hsm._session.get_objects({Attribute.LABEL: KEK_LABEL})):
             with pytest.raises(p11e.PKCS11Error):
                 wrapping.wrap_key(key)
     generated = hsm.key_object("223344", 3)
@@ -196,37 +197,66 @@ def test_generated_keys_derive_stable_keys_and_are_audited(softhsm: str, engine:
         assert sta.reveal().hex() not in row.detail
 
 
-def test_unwrapping_a_key_under_an_aes_kek(hsm: Any, engine: Engine) -> None:
-    software = SoftwareKeyStore(engine, MasterKey.generate())
-    software.import_vending_key("445566", 1, VK04, Dkga.DKGA04)
-    # RFC 3394 needs whole 8-byte blocks: the 20-byte key is wrapped zero-padded to 32 bytes,
-    # which HMAC treats as the same key (RFC 2104 section 2).
-    wrapped = aes_key_wrap(KEK, VK04.reveal() + bytes(12))
-    hsm.import_wrapped_vending_key("445566", 1, wrapped, KEK_LABEL, Dkga.DKGA04)
-    p = _params("445566", 1, algorithm=EncryptionAlgorithm.MISTY1, dkga=Dkga.DKGA04)
-    assert hsm.decoder_key(PAN, p).reveal() == software.decoder_key(PAN, p).reveal()
-    key = hsm.key_object("445566", 1)
-    assert key[Attribute.EXTRACTABLE] is False and key[Attribute.SENSITIVE] is True
-    with pytest.raises(p11e.AttributeSensitive):
-        key[Attribute.VALUE]
-    # RFC 5649 (padded) works the same way for a key the token accepts ...
-    hsm.import_wrapped_vending_key(
-        "445566", 2, aes_key_wrap_with_padding(KEK, bytes(range(40))), KEK_LABEL, Dkga.DKGA04, padded=True
+def test_unwrapping_keys_under_the_tokens_kek(hsm: Any, engine: Engine) -> None:
+    """Blobs as the KMC sends them (RFC 5649 for 8 and 20 bytes, RFC 3394 for whole blocks)."""
+    software = SoftwareKeyStore(engine, MasterKey.generate(), kek=KeyEncryptionKey(KEK))
+    blobs = {
+        1: (aes_key_wrap_with_padding(KEK, VUDK.reveal()), Dkga.DKGA02),  # via memory (XOR mask)
+        2: (aes_key_wrap_with_padding(KEK, VK04.reveal()), Dkga.DKGA04),  # via memory on SoftHSM2
+        # RFC 3394 needs whole 8-byte blocks: a key zero-padded to 32 bytes is, for HMAC, the
+        # same key (RFC 2104 section 2), and one this long stays inside the token.
+        3: (aes_key_wrap(KEK, VK04.reveal() + bytes(12)), Dkga.DKGA04),
+    }
+    kcvs: dict[int, str] = {}
+    for krn, (blob, dkga) in blobs.items():
+        kcv = kcvs[krn] = hsm.import_wrapped_vending_key("445566", krn, blob, dkga)
+        software.import_wrapped_vending_key("445566", krn, blob, dkga)
+        assert kcv and VK04.reveal().hex()[:12] not in kcv
+        key = hsm.key_object("445566", krn)
+        assert key[Attribute.EXTRACTABLE] is False and key[Attribute.SENSITIVE] is True
+        with pytest.raises(p11e.AttributeSensitive):
+            key[Attribute.VALUE]
+    assert hsm.key_object("445566", 3)[Attribute.LOCAL] is False  # unwrapped, not generated
+    assert (
+        hsm.decoder_key(PAN, _params("445566", 1)).reveal() == software.decoder_key(PAN, _params("445566", 1)).reveal()
     )
-    assert hsm.has_vending_key("445566", 2)
-    # ... and a key shorter than the token's HMAC minimum is refused and removed again.
-    with pytest.raises(KeyStoreError, match="needs at least 32 bytes"):
-        hsm.import_wrapped_vending_key(
-            "445566", 3, aes_key_wrap_with_padding(KEK, VK04.reveal()), KEK_LABEL, padded=True
-        )
-    assert not hsm.has_vending_key("445566", 3)
-    with pytest.raises(KeyStoreError, match=r"(does not|refused to) unwrap"):  # a wrong KEK
-        hsm.import_wrapped_vending_key("445566", 4, aes_key_wrap(bytes(32), bytes(32)), KEK_LABEL)
-    with pytest.raises(KeyStoreError, match="no single AES key-encryption key"):
-        hsm.import_wrapped_vending_key("445566", 4, wrapped, "no-such-kek")
-    with pytest.raises(KeyStoreError, match="DKGA04 keys only"):
-        hsm.import_wrapped_vending_key("445566", 4, wrapped, KEK_LABEL, Dkga.DKGA02)
+    for krn, algorithm in (
+        (2, EncryptionAlgorithm.MISTY1),
+        (3, EncryptionAlgorithm.MISTY1),
+        (3, EncryptionAlgorithm.STA),
+    ):
+        p = _params("445566", krn, algorithm=algorithm, dkga=Dkga.DKGA04)
+        assert hsm.decoder_key(PAN, p).reveal() == software.decoder_key(PAN, p).reveal()
+    assert kcvs[2] == kcvs[3]  # the 20-byte key and its zero-padded form are one HMAC key
+    # Failures: a blob under another KEK, no such KEK in the token, DKGA03, an existing key.
+    with pytest.raises(KeyStoreError, match="does not unwrap under the token's KEK"):
+        hsm.import_wrapped_vending_key("445566", 4, aes_key_wrap_with_padding(bytes(32), VK04.reveal()), Dkga.DKGA04)
+    with pytest.raises(KeyStoreError, match="does not unwrap"):
+        hsm.import_wrapped_vending_key("445566", 4, b"\x01" * 12, Dkga.DKGA04)
+    other = Pkcs11KeyStore(MODULE, TOKEN, PIN, kek_label="no-such-kek")
+    with pytest.raises(KeyStoreError, match="no single AES key-encryption key labelled 'no-such-kek'"):
+        other.import_wrapped_vending_key("445566", 4, blobs[2][0], Dkga.DKGA04)
+    other.close()
+    with pytest.raises(KeyStoreError, match="DKGA02 and DKGA04 keys only"):
+        hsm.import_wrapped_vending_key("445566", 4, blobs[2][0], Dkga.DKGA03)
+    with pytest.raises(KeyStoreError, match="already exists"):
+        hsm.import_wrapped_vending_key("445566", 2, blobs[2][0], Dkga.DKGA04)
     assert not hsm.has_vending_key("445566", 4)
+    # Nothing unwrapped was left behind as a session or token object.
+    assert [
+        o.label for o in hsm._session.get_objects({Attribute.CLASS: ObjectClass.SECRET_KEY, Attribute.TOKEN: False})
+    ] == []
+
+
+def test_inventory_names_keys_without_showing_them(hsm: Any) -> None:
+    kcv02 = hsm.import_vending_key("667788", 1, VUDK, Dkga.DKGA02)
+    kcv04 = hsm.import_vending_key("667788", 2, VK04, Dkga.DKGA04)
+    held = {(k.sgc, k.krn): k for k in hsm.vending_key_inventory()}
+    assert held[("667788", 1)].dkga is Dkga.DKGA02 and held[("667788", 1)].fingerprint == kcv02
+    assert held[("667788", 2)].dkga is Dkga.DKGA04 and held[("667788", 2)].fingerprint == kcv04
+    assert len(kcv02) == 6 and len(kcv04) == 12
+    assert held[("667788", 2)].created_at.date() == datetime.now(UTC).date()
+    assert all(KEK_LABEL not in k.sgc for k in held.values())
 
 
 def test_failure_paths(hsm: Any, softhsm: str) -> None:

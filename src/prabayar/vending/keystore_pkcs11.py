@@ -39,12 +39,14 @@ from prabayar.sts.keys import KeyType as StsKeyType
 from prabayar.sts.keys import control_block, kdf_input
 from prabayar.vending.db import claiming_session
 from prabayar.vending.errors import KeyUnavailable
-from prabayar.vending.keystore import KeyStoreError
+from prabayar.vending.keystore import HeldVendingKey, KeyStoreError
 from prabayar.vending.models import AuditRow
 
 _CACHE_SIZE = 50_000
 _LABEL_PREFIX = "prabayar-vk"
 _APPLICATION = "prabayar"
+#: The label of the AES key-encryption key (shared with the KMC) that wrapped imports use.
+DEFAULT_KEK_LABEL = "prabayar-kek"
 
 # python-pkcs11 builds its key classes from mixins at run time, so keys are typed Any here.
 _Key = Any
@@ -78,8 +80,9 @@ def key_id(sgc: str, krn: int) -> bytes:
     return f"{sgc}:{krn}".encode("ascii")
 
 
-def _mask_label(sgc: str, krn: int) -> str:
-    return f"{key_label(sgc, krn, Dkga.DKGA02)}:mask"
+def _info_label(sgc: str, krn: int, dkga: Dkga) -> str:
+    """The private data object beside a key: when it was made and, for DKGA02, its XOR mask."""
+    return f"{key_label(sgc, krn, dkga)}:info"
 
 
 # Attributes every vending key object carries: a token object that never leaves the module.
@@ -118,7 +121,8 @@ def _xor(*blocks: bytes) -> bytes:
 class Pkcs11KeyStore:
     """Vending keys as non-extractable objects in a PKCS#11 token; derivation in the module.
 
-    ``engine`` (optional) receives the audit rows of key generation and import, as the
+    ``kek_label`` names the token's AES key-encryption key for wrapped imports; ``engine``
+    (optional) receives the audit rows of key generation and import, as the
     software store writes them. One logged-in session serves the process; calls are
     serialised by a lock (a PKCS#11 session is not safe for concurrent operations) and decoder
     keys are cached in memory like the software store's.
@@ -130,6 +134,7 @@ class Pkcs11KeyStore:
         token_label: str,
         pin: str,
         *,
+        kek_label: str = DEFAULT_KEK_LABEL,
         engine: Engine | None = None,
     ) -> None:
         lib = load_module(module)
@@ -147,6 +152,7 @@ class Pkcs11KeyStore:
             raise KeyStoreError(f"the user PIN of PKCS#11 token {token_label!r} is locked") from exc
         self._module = module
         self._token_label = token_label
+        self._kek_label = kek_label
         self._engine = engine
         self._lock = threading.RLock()
         self._decoder_keys: OrderedDict[tuple[str, KeyParameters], DecoderKey] = OrderedDict()
@@ -205,18 +211,36 @@ class Pkcs11KeyStore:
                 raise KeyStoreError(f"the token holds {len(keys)} vending keys for SGC {sgc} KRN {krn}")
             key = keys[0]
             dkga = Dkga(str(key[Attribute.LABEL]).rsplit(":", 1)[1])
-            mask = self._mask(sgc, krn) if dkga is Dkga.DKGA02 else None
-            entry = (key, dkga, mask)
+            mask_hex = self._info(sgc, krn, dkga).get("xor_mask")
+            if dkga is Dkga.DKGA02 and not isinstance(mask_hex, str):
+                raise KeyStoreError(f"the DKGA02 key for SGC {sgc} KRN {krn} has no XOR mask in its info object")
+            entry = (key, dkga, bytes.fromhex(mask_hex) if isinstance(mask_hex, str) else None)
             self._keys[(sgc, krn)] = entry
             return entry
 
-    def _mask(self, sgc: str, krn: int) -> bytes:
+    def _info(self, sgc: str, krn: int, dkga: Dkga) -> dict[str, Any]:
         objects = list(
-            self._session.get_objects({Attribute.CLASS: ObjectClass.DATA, Attribute.LABEL: _mask_label(sgc, krn)})
+            self._session.get_objects({Attribute.CLASS: ObjectClass.DATA, Attribute.LABEL: _info_label(sgc, krn, dkga)})
         )
         if len(objects) != 1:
-            raise KeyStoreError(f"the DKGA02 key for SGC {sgc} KRN {krn} has no XOR mask object")
-        return bytes(objects[0][Attribute.VALUE])
+            return {}
+        info = json.loads(bytes(objects[0][Attribute.VALUE]))
+        return info if isinstance(info, dict) else {}
+
+    def _write_info(self, key: _Key, sgc: str, krn: int, dkga: Dkga, mask: bytes | None = None) -> None:
+        """Write the key's info object; without it the key is not kept (destroyed)."""
+        info: dict[str, str] = {"created_at": datetime.now(UTC).isoformat()}
+        if mask is not None:
+            info["xor_mask"] = mask.hex()
+        try:
+            self._session.create_object(
+                {Attribute.CLASS: ObjectClass.DATA, Attribute.TOKEN: True, Attribute.PRIVATE: True,
+                 Attribute.MODIFIABLE: False, Attribute.LABEL: _info_label(sgc, krn, dkga),
+                 Attribute.APPLICATION: _APPLICATION, Attribute.VALUE: json.dumps(info).encode()}
+            )  # fmt: skip
+        except BaseException:
+            key.destroy()
+            raise
 
     def has_vending_key(self, sgc: str, krn: int) -> bool:
         try:
@@ -320,14 +344,10 @@ class Pkcs11KeyStore:
         )  # fmt: skip
         try:
             mask = bytes(key.encrypt(vudk, mechanism=Mechanism.DES3_ECB))
-            self._session.create_object(
-                {Attribute.CLASS: ObjectClass.DATA, Attribute.TOKEN: True, Attribute.PRIVATE: True,
-                 Attribute.MODIFIABLE: False, Attribute.LABEL: _mask_label(sgc, krn),
-                 Attribute.APPLICATION: _APPLICATION, Attribute.VALUE: mask}
-            )  # fmt: skip
         except BaseException:
             key.destroy()
             raise
+        self._write_info(key, sgc, krn, Dkga.DKGA02, mask)
         return key
 
     def _create_dkga04(self, sgc: str, krn: int, secret: bytes) -> _Key:
@@ -341,7 +361,15 @@ class Pkcs11KeyStore:
             {Attribute.CLASS: ObjectClass.SECRET_KEY, Attribute.KEY_TYPE: KeyType.GENERIC_SECRET,
              Attribute.VALUE: secret, **self._template(sgc, krn, Dkga.DKGA04)}
         )  # fmt: skip
+        self._write_info(key, sgc, krn, Dkga.DKGA04)
         return key
+
+    def _import_plain(self, sgc: str, krn: int, raw: bytes, dkga: Dkga) -> str:
+        try:
+            obj = self._create_dkga02(sgc, krn, raw) if dkga is Dkga.DKGA02 else self._create_dkga04(sgc, krn, raw)
+            return self._key_check_value(obj, dkga)
+        except p11e.PKCS11Error as exc:
+            raise KeyStoreError(f"the HSM refused the key import: {exc!r}") from exc
 
     def import_vending_key(
         self,
@@ -352,85 +380,123 @@ class Pkcs11KeyStore:
         *,
         actor: str = "system",
         action: str = "key.vending_import",
-    ) -> None:
-        """Create a vending key object from plain key bytes (a key ceremony or a dev key)."""
+    ) -> str:
+        """Create a vending key object from plain key bytes (a key ceremony or a dev key).
+
+        Returns the key check value that names the key in the audit log and the inventory.
+        """
         if dkga is Dkga.DKGA03:
             raise KeyStoreError("the HSM key store makes DKGA02 and DKGA04 keys only")
         with self._lock:
             self._refuse_existing(sgc, krn)
-            try:
-                if dkga is Dkga.DKGA02:
-                    obj = self._create_dkga02(sgc, krn, key.reveal())
-                else:
-                    obj = self._create_dkga04(sgc, krn, key.reveal())
-                kcv = self._key_check_value(obj, dkga)
-            except p11e.PKCS11Error as exc:
-                raise KeyStoreError(f"the HSM refused the key import: {exc!r}") from exc
+            kcv = self._import_plain(sgc, krn, key.reveal(), dkga)
         self._audit(actor, action, sgc, krn, dkga, kcv)
+        return kcv
+
+    def _unwrap(self, wrapped: bytes, key_type: KeyType, template: dict[Attribute, Any]) -> _Key:
+        """C_UnwrapKey under the token's KEK: RFC 3394 (``CKM_AES_KEY_WRAP``) or RFC 5649
+        (``CKM_AES_KEY_WRAP_PAD``), told apart as the software store does (by trying)."""
+        keks = list(
+            self._session.get_objects(
+                {Attribute.CLASS: ObjectClass.SECRET_KEY, Attribute.KEY_TYPE: KeyType.AES,
+                 Attribute.LABEL: self._kek_label}
+            )
+        )  # fmt: skip
+        if len(keks) != 1:
+            raise KeyStoreError(
+                f"the token holds no single AES key-encryption key labelled {self._kek_label!r} "
+                "(PRABAYAR_PKCS11_KEK_LABEL; docs/operations.md says how to import it)"
+            )
+        mechanisms = []
+        if len(wrapped) >= 24 and len(wrapped) % 8 == 0:
+            mechanisms.append(Mechanism.AES_KEY_WRAP)
+        if len(wrapped) >= 16 and len(wrapped) % 8 == 0:
+            mechanisms.append(Mechanism.AES_KEY_WRAP_PAD)
+        for mechanism in mechanisms:
+            try:
+                return keks[0].unwrap_key(
+                    ObjectClass.SECRET_KEY, key_type, wrapped, mechanism=mechanism,
+                    store=bool(template.get(Attribute.TOKEN, False)), template=template,
+                )  # fmt: skip
+            except p11e.PKCS11Error:  # an integrity failure is CKR_GENERAL_ERROR on SoftHSM2
+                continue
+        raise KeyStoreError(
+            f"the wrapped key does not unwrap under the token's KEK {self._kek_label!r} (wrong KEK or damaged key)"
+        )
+
+    def _unwrap_into_memory(self, wrapped: bytes) -> bytes:
+        """Unwrap as an extractable session object and read it: the key passes through memory."""
+        obj = self._unwrap(
+            wrapped, KeyType.GENERIC_SECRET,
+            {Attribute.TOKEN: False, Attribute.SENSITIVE: False, Attribute.EXTRACTABLE: True},
+        )  # fmt: skip
+        try:
+            return bytes(obj[Attribute.VALUE])
+        except p11e.PKCS11Error as exc:
+            raise KeyStoreError(
+                "the token will not release an unwrapped key to memory (its KEK has an unwrap template?); "
+                "import this key in plain at a key ceremony"
+            ) from exc
+        finally:
+            obj.destroy()
 
     def import_wrapped_vending_key(
         self,
         sgc: str,
         krn: int,
         wrapped: bytes,
-        kek_label: str,
-        dkga: Dkga = Dkga.DKGA04,
+        dkga: Dkga,
         *,
-        padded: bool = False,
         actor: str = "system",
-        action: str = "key.vending_import",
-    ) -> None:
-        """Unwrap a vending key into the token under the AES key-encryption key ``kek_label``.
+        action: str = "key.vending_import_wrapped",
+    ) -> str:
+        """Unwrap a KMC-wrapped vending key under the token's KEK (``PRABAYAR_PKCS11_KEK_LABEL``).
 
-        ``wrapped`` is RFC 3394 (``CKM_AES_KEY_WRAP``), or RFC 5649 with ``padded``
-        (``CKM_AES_KEY_WRAP_PAD``). The key bytes never exist outside the module. Only DKGA04
-        keys: the DKGA02 XOR mask needs the VUDK as data, which a token cannot produce from a
-        key it unwrapped (import DKGA02 keys in plain at a key ceremony).
+        A DKGA04 key is unwrapped straight into a locked token object and never exists outside
+        the module, unless the token's HMAC needs longer keys than the one delivered (SoftHSM2
+        wants 32 bytes; KMC keys have 20): then, as for every DKGA02 VUDK (whose XOR mask needs
+        the key as data, which PKCS#11 cannot produce from a key it unwrapped), the key is
+        unwrapped into memory once and imported as in ``import_vending_key``.
         """
-        if dkga is not Dkga.DKGA04:
-            raise KeyStoreError("the HSM key store unwraps DKGA04 keys only; import a DKGA02 VUDK in plain")
-        mechanism = Mechanism.AES_KEY_WRAP_PAD if padded else Mechanism.AES_KEY_WRAP
+        if dkga is Dkga.DKGA03:
+            raise KeyStoreError("the HSM key store makes DKGA02 and DKGA04 keys only")
         with self._lock:
             self._refuse_existing(sgc, krn)
-            keks = list(
-                self._session.get_objects(
-                    {Attribute.CLASS: ObjectClass.SECRET_KEY, Attribute.KEY_TYPE: KeyType.AES,
-                     Attribute.LABEL: kek_label}
-                )
-            )  # fmt: skip
-            if len(keks) != 1:
-                raise KeyStoreError(f"the token holds no single AES key-encryption key {kek_label!r}")
-            kek = keks[0]
-            try:
-                obj = kek.unwrap_key(
-                    ObjectClass.SECRET_KEY, KeyType.GENERIC_SECRET, wrapped,
-                    mechanism=mechanism, store=True, template=self._template(sgc, krn, dkga),
-                )  # fmt: skip
-            except (p11e.WrappedKeyInvalid, p11e.WrappedKeyLenRange, p11e.EncryptedDataInvalid) as exc:
-                raise KeyStoreError("the wrapped key does not unwrap under this key-encryption key") from exc
-            except p11e.PKCS11Error as exc:
-                raise KeyStoreError(
-                    f"the HSM refused to unwrap the key ({exc!r}): a wrong key-encryption key, "
-                    "damaged data, or a mechanism this token lacks"
-                ) from exc
-            # Some tokens (SoftHSM2) leave CKA_VALUE_LEN at 0 after unwrapping; the HMAC of the
-            # key check value then tells whether the token takes a key of this size.
-            size = int(obj[Attribute.VALUE_LEN] or 0)
-            try:
-                if 0 < size < 20:
-                    raise KeyStoreError(f"the unwrapped key has {size} bytes; a DKGA04 key has at least 20")
-                kcv = self._key_check_value(obj, dkga)
-            except p11e.KeySizeRange as exc:
-                obj.destroy()
-                raise KeyStoreError(
-                    f"the unwrapped key is too short for this token's HMAC-SHA-256 (it needs at least "
-                    f"{self._hmac_min} bytes); wrap a 20-byte key zero-padded to 32 bytes: HMAC pads "
-                    "keys with zeros, so the MAC is the same"
-                ) from exc
-            except KeyStoreError:
-                obj.destroy()
-                raise
+            if dkga is Dkga.DKGA04:
+                obj = self._unwrap(wrapped, KeyType.GENERIC_SECRET, self._template(sgc, krn, dkga))
+                # Some tokens (SoftHSM2) leave CKA_VALUE_LEN at 0 after unwrapping; the HMAC of
+                # the key check value then tells whether the token takes a key of this size.
+                size = int(obj[Attribute.VALUE_LEN] or 0)
+                try:
+                    if 0 < size < 20:
+                        raise KeyStoreError(f"the unwrapped key has {size} bytes; a DKGA04 key has at least 20")
+                    kcv = self._key_check_value(obj, dkga)
+                    self._write_info(obj, sgc, krn, dkga)
+                except p11e.KeySizeRange:
+                    obj.destroy()
+                    raw = self._unwrap_into_memory(wrapped)
+                    kcv = self._import_plain(sgc, krn, raw, dkga)
+                except BaseException:
+                    obj.destroy()
+                    raise
+            else:
+                kcv = self._import_plain(sgc, krn, self._unwrap_into_memory(wrapped), dkga)
         self._audit(actor, action, sgc, krn, dkga, kcv)
+        return kcv
+
+    def vending_key_inventory(self) -> list[HeldVendingKey]:
+        """Every vending key object in the token: (SGC, KRN, DKGA, key check value, when made)."""
+        held = []
+        with self._lock:
+            for obj in list(self._session.get_objects({Attribute.CLASS: ObjectClass.SECRET_KEY})):
+                parts = str(obj[Attribute.LABEL]).split(":")
+                if len(parts) != 4 or parts[0] != _LABEL_PREFIX:
+                    continue
+                dkga = Dkga(parts[3])
+                made = self._info(parts[1], int(parts[2]), dkga).get("created_at")
+                created = datetime.fromisoformat(made) if isinstance(made, str) else datetime.min.replace(tzinfo=UTC)
+                held.append(HeldVendingKey(parts[1], int(parts[2]), dkga, self._key_check_value(obj, dkga), created))
+        return sorted(held, key=lambda k: (k.sgc, k.krn))
 
     def generate_vending_key(self, sgc: str, krn: int, dkga: Dkga = Dkga.DKGA04, *, actor: str = "system") -> None:
         """Make a new vending key in the token.
@@ -452,6 +518,7 @@ class Pkcs11KeyStore:
                         mechanism=Mechanism.GENERIC_SECRET_KEY_GEN,
                         store=True, template=self._template(sgc, krn, dkga),
                     )  # fmt: skip
+                    self._write_info(generated, sgc, krn, dkga)
                     obj = generated
                 kcv = self._key_check_value(obj, dkga)
             except p11e.PKCS11Error as exc:
