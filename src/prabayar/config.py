@@ -24,6 +24,17 @@ class Settings(BaseSettings):
     kek: SecretStr | None = Field(
         default=None, description="base64 AES key-encryption key under which the KMC wraps vending keys"
     )
+    keystore: Literal["software", "pkcs11"] = Field(
+        default="software",
+        description="where vending keys live: 'software' (AES-GCM under the master key, in the database) "
+        "or 'pkcs11' (a hardware security module; docs/operations.md)",
+    )
+    pkcs11_module: str | None = Field(default=None, description="path of the HSM's PKCS#11 module (.so)")
+    pkcs11_token_label: str | None = Field(default=None, description="label of the PKCS#11 token holding the keys")
+    pkcs11_pin: SecretStr | None = Field(default=None, description="user PIN of the PKCS#11 token")
+    pkcs11_kek_label: str = Field(
+        default="prabayar-kek", description="label of the AES key-encryption key in the token (wrapped imports)"
+    )
     session_secret: SecretStr | None = Field(default=None, description="web session signing secret")
     redis_url: str | None = Field(
         default=None,
