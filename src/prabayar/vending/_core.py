@@ -43,6 +43,7 @@ from prabayar.vending.errors import (
     UnknownCustomer,
     UnknownMeter,
 )
+from prabayar.vending.errors_masterdata import CustomerClosed, MeterNotInService
 from prabayar.vending.keystore import KeyStore
 from prabayar.vending.models import (
     AuditRow,
@@ -71,6 +72,7 @@ from prabayar.vending.results import (
     Inquiry,
     PurchaseResult,
 )
+from prabayar.vending.tariff_rates import tariff_rate_at
 
 #: Western Indonesian Time: what a person sees; inside everything is UTC.
 WIB = timezone(timedelta(hours=7), "WIB")
@@ -178,6 +180,8 @@ def _channel_info(c: Channel) -> ChannelInfo:
         allowed_nominals=allowed,
         min_nominal=c.min_nominal,
         max_nominal=c.max_nominal,
+        purchases_per_minute=c.purchases_per_minute,
+        key_version=c.key_version,
     )
 
 
@@ -260,10 +264,11 @@ class ServiceCore:
             customer = session.scalar(select(Customer).where(Customer.idpel == ident))
             if customer is None:
                 raise UnknownCustomer(ident)
-            meters = sorted(customer.meters, key=lambda m: (m.status != MeterStatus.REPLACED, m.id))
+            gone = (MeterStatus.REPLACED, MeterStatus.REMOVED)
+            meters = sorted(customer.meters, key=lambda m: (m.status not in gone, m.id))
             if not meters:
                 raise UnknownCustomer(ident, "no meter is installed for this customer")
-            in_service = [m for m in meters if m.status != MeterStatus.REPLACED]
+            in_service = [m for m in meters if m.status not in gone]
             if len(in_service) > 1:
                 # Never guess which meter a token is for: it would only work on that one.
                 numbers = ", ".join(m.meter_number for m in in_service)
@@ -291,8 +296,12 @@ class ServiceCore:
             raise MeterReplaced(meter.meter_number, meter.replaced_by)
         if meter.status == MeterStatus.BLOCKED:
             raise CustomerBlocked(meter.meter_number)
+        if meter.status in (MeterStatus.REMOVED, MeterStatus.BROKEN):
+            raise MeterNotInService(meter.meter_number, meter.status)
         if meter.customer.status == CustomerStatus.BLOCKED:
             raise CustomerBlocked(meter.customer.idpel)
+        if meter.customer.status == CustomerStatus.CLOSED:
+            raise CustomerClosed(meter.customer.idpel)
 
     @staticmethod
     def _find_purchase(session: Session, channel_id: int, reference: str) -> Purchase | None:
@@ -346,7 +355,7 @@ class ServiceCore:
             angsuran = min(customer.angsuran_per_purchase, customer.debt_remaining, room)
         price = price_purchase(
             nominal,
-            tariff_rp_per_kwh=tariff.rp_per_kwh,
+            tariff_rp_per_kwh=tariff_rate_at(session, tariff, now),
             pbjt_rate=pbjt_rate,
             admin_fee=AdminFeeRule.from_json(channel.admin_fee_rule).fee_for(nominal),
             ppn_rate=PPN_RATE if ppn_applies(tariff.household, customer.va) else Decimal(0),

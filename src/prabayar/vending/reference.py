@@ -12,12 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from prabayar.vending.db import claiming_session
 from prabayar.vending.models import AuditRow, TariffClass, TariffPrice, Unit, UnitTaxRate
-from prabayar.vending.service import VendingService
+
+if TYPE_CHECKING:
+    from prabayar.vending.service import VendingService
 
 
 @dataclass(frozen=True)
@@ -156,8 +159,7 @@ def seed_reference(service: VendingService, *, actor: str = "system") -> bool:
                 units[unit_spec.code] = unit
                 added.append(f"unit:{unit_spec.code}")
             existing = {
-                r.tariff_class_id
-                for r in session.scalars(select(UnitTaxRate).where(UnitTaxRate.unit_id == unit.id))
+                r.tariff_class_id for r in session.scalars(select(UnitTaxRate).where(UnitTaxRate.unit_id == unit.id))
             }
             for spec in TARIFFS:
                 if tariffs[spec.code].id not in existing:

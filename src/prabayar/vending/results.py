@@ -136,3 +136,7 @@ class ChannelInfo:
     allowed_nominals: tuple[int, ...] | None
     min_nominal: int
     max_nominal: int
+    #: Purchases per minute the channel may make (0 = unlimited); the web's limiter reads it.
+    purchases_per_minute: int = 600
+    #: Changes whenever the channel's keys rotate or it is disabled (for API-key caches).
+    key_version: int = 0

@@ -16,9 +16,12 @@ from prabayar.vending._core import (
 )
 from prabayar.vending.access import AccessUseCases
 from prabayar.vending.approvals import ApprovalUseCases
+from prabayar.vending.channels_admin import ChannelAdminUseCases
 from prabayar.vending.hostlink import HostLinkUseCases
 from prabayar.vending.management import ManagementUseCases
 from prabayar.vending.sales import SalesUseCases
+from prabayar.vending.tariffs import TariffUseCases
+from prabayar.vending.vending_keys import VendingKeyUseCases
 
 __all__ = [
     "WIB", "CutOffWindow", "ServiceCore", "VendingService", "month_of", "new_reference_number",
@@ -26,5 +29,14 @@ __all__ = [
 ]  # fmt: skip
 
 
-class VendingService(SalesUseCases, ManagementUseCases, AccessUseCases, HostLinkUseCases, ApprovalUseCases):
+class VendingService(
+    SalesUseCases,
+    ManagementUseCases,
+    AccessUseCases,
+    HostLinkUseCases,
+    ChannelAdminUseCases,
+    TariffUseCases,
+    VendingKeyUseCases,
+    ApprovalUseCases,
+):
     """The back office's use cases over one database and one key store."""
