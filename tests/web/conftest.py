@@ -133,24 +133,46 @@ def assert_error(response: Any, status: int, code: str, slug: str | None = None)
     return body
 
 
-_SESSIONS: dict[str, Any] = {}
-
-
 def signed_in(client: TestClient, username: str) -> None:
-    """Give ``client`` a signed-in page session (logging in through the form once per process;
-    the signed cookie is valid for every app sharing the template's session secret)."""
-    import re
+    """Give ``client`` a signed-in page session for ``username`` (written straight into the app's
+    server-side session store, as a log-in through the form would; argon2 is slow on purpose)."""
+    import secrets as _secrets
 
-    if username not in _SESSIONS:
-        form = client.get("/masuk").text
-        token = re.search(r'name="csrf_token" value="([^"]+)"', form)
-        assert token is not None
-        response = client.post(
-            "/masuk",
-            data={"csrf_token": token.group(1), "username": username, "password": DEMO_PASSWORDS[username]},
-            follow_redirects=False,
-        )
-        assert response.status_code == 303, response.text
-        _SESSIONS[username] = next(c for c in client.cookies.jar if c.name == SESSION_COOKIE)
+    from prabayar.web.app import SESSION_MAX_AGE
+
+    role, idpel = next((r, i) for u, _p, r, i in DEMO_USERS if u == username)
+    session_id = _secrets.token_urlsafe(32)
+    state = client.app.state.shared_state  # type: ignore[attr-defined]
+    data = {"user": {"u": username, "r": role, "c": idpel}, "csrf": _secrets.token_urlsafe(32)}
+    state.save_session(session_id, data, username, SESSION_MAX_AGE)
     client.cookies.clear()
-    client.cookies.jar.set_cookie(_SESSIONS[username])
+    client.cookies.set(SESSION_COOKIE, session_id, domain="testserver.local", path="/")
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """``PRABAYAR_TEST_REDIS_URL`` with a key prefix of this test's own (removed afterwards);
+    skips with a message when no Redis is configured or reachable (``.ci/run`` starts one)."""
+    import os
+
+    url = os.environ.get("PRABAYAR_TEST_REDIS_URL")
+    if not url:
+        pytest.skip("PRABAYAR_TEST_REDIS_URL is not set (.ci/run starts Redis and sets it)")
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"Redis at {url} does not answer: {exc}")
+    prefix = f"prabayar-test-{secrets.token_hex(6)}"
+    yield f"{url}#{prefix}"
+    for key in client.scan_iter(match=f"{prefix}:*"):
+        client.delete(key)
+    client.close()
+
+
+def split_redis(value: str) -> tuple[str, str]:
+    """(url, key prefix) from the ``redis_url`` fixture's value."""
+    url, _, prefix = value.partition("#")
+    return url, prefix

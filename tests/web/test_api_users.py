@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from prabayar.config import Settings
 from prabayar.web.deps import Limits
-from prabayar.web.ratelimit import Limit
+from prabayar.web.ratelimit import Limit, LoginPolicy
 from prabayar.web.services import Services
 
 from .conftest import (
@@ -57,7 +57,7 @@ def test_bad_or_forged_bearer_tokens(client: TestClient) -> None:
 
 
 def test_login_is_rate_limited_per_user(settings: Settings, services: Services) -> None:
-    limits = Limits(login_per_user=Limit(3, 300))
+    limits = Limits(login=LoginPolicy(free_per_user_client=2, base_delay=60))
     with make_client(settings, services, limits) as client:
         for _ in range(3):
             wrong = client.post("/api/v1/auth/token", json={"username": "siti", "password": "x"})

@@ -54,6 +54,8 @@ ENDPOINTS: list[tuple[str, str, str, dict[str, Any] | None, set[str]]] = [
     ("POST", "/api/v1/operator/management-tokens", "/api/v1/operator/management-tokens",
      {"meter_number": LEGACY_METER, "kind": "key_change", "reason": "matrix test",
       "rollover": True}, {"admin"}),
+    # KEEP LAST: log-out revokes the (process-wide cached) bearer token it is called with.
+    ("POST", "/api/v1/auth/logout", "/api/v1/auth/logout", None, USERS_ONLY),
 ]  # fmt: skip
 
 

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from prabayar.config import Settings
 from prabayar.web.app import SESSION_COOKIE
 from prabayar.web.deps import Limits
-from prabayar.web.ratelimit import Limit
+from prabayar.web.ratelimit import LoginPolicy
 from prabayar.web.services import Services
 
 from .conftest import (
@@ -119,7 +119,7 @@ def test_forms_without_the_csrf_token_are_refused(client: TestClient) -> None:
 
 
 def test_page_login_is_rate_limited(settings: Settings, services: Services) -> None:
-    with make_client(settings, services, Limits(login_per_user=Limit(2, 300))) as client:
+    with make_client(settings, services, Limits(login=LoginPolicy(free_per_user_client=1, base_delay=60))) as client:
         for _ in range(2):
             token = csrf(client.get("/masuk").text)
             client.post("/masuk", data={"csrf_token": token, "username": "siti", "password": "x"})

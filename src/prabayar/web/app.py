@@ -13,14 +13,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp
 
 from prabayar.config import Settings
+from prabayar.web.bodylimit import BodyLimitMiddleware
+from prabayar.web.clientaddr import parse_proxies
 from prabayar.web.context import current_request_id, install_log_filter
-from prabayar.web.errors import InvalidRequest, NotAuthenticated, NotFound, WebError
+from prabayar.web.errors import InvalidJson, InvalidRequest, NotAuthenticated, NotFound, WebError
 from prabayar.web.middleware import RequestContextMiddleware
-from prabayar.web.ratelimit import RateLimiter
-from prabayar.web.security import SESSIONS, TokenSigner
+from prabayar.web.ratelimit import LoginThrottle, RateLimiter, open_storage
+from prabayar.web.security import TokenSigner
+from prabayar.web.sessions import ServerSessionMiddleware
+from prabayar.web.state import open_state
 
 if TYPE_CHECKING:
     from prabayar.web.deps import Limits
@@ -30,6 +34,18 @@ log = logging.getLogger("prabayar.web")
 API_PREFIX = "/api/v1"
 STATIC_DIR = Path(__file__).parent / "static"
 SESSION_COOKIE = "prabayar_session"
+SESSION_MAX_AGE = 8 * 3600
+
+
+class PrabayarApp(FastAPI):
+    """FastAPI whose outermost layers sit outside Starlette's error middleware, so that a 500
+    page carries the security headers and request id too, and an oversized API body is refused
+    before anything else (log-in, API key, routing) runs."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        inner = super().build_middleware_stack()
+        settings: Settings = self.state.settings
+        return RequestContextMiddleware(BodyLimitMiddleware(inner, max_body=settings.max_json_body))
 
 
 def session_secret(settings: Settings) -> str:
@@ -85,6 +101,8 @@ def _install_handlers(app: FastAPI) -> None:
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
+        if any(err.get("type") == "json_invalid" for err in exc.errors()):
+            return _error_response(request, InvalidJson())
         problems = [
             {"loc": [str(p) for p in err.get("loc", ())], "msg": str(err.get("msg", ""))} for err in exc.errors()
         ]
@@ -133,7 +151,7 @@ def create_app(settings: Settings | None = None, *, services: Any = None, limits
 
     settings = settings or get_settings()
     install_log_filter()
-    app = FastAPI(
+    app = PrabayarApp(
         title="prabayar API",
         version="1",
         summary="Prepaid electricity (STS) vending API for payment points and operators.",
@@ -143,12 +161,17 @@ def create_app(settings: Settings | None = None, *, services: Any = None, limits
     )
     app.state.settings = settings
     app.state.services = services if services is not None else Services.from_settings(settings)
-    app.state.rate_limiter = RateLimiter()
+    storage = open_storage(settings.redis_url, key_prefix=settings.redis_prefix)
+    app.state.rate_limiter = RateLimiter(storage)
     app.state.limits = limits or Limits()
+    app.state.login_throttle = LoginThrottle(storage, app.state.limits.login)
+    app.state.trusted_proxies = parse_proxies(settings.trusted_proxies)
     app.state.virtual_meters = VirtualMeters(settings, app.state.services)
     secret = session_secret(settings)
     app.state.token_signer = TokenSigner(secret)
-    app.state.sessions = SESSIONS
+    app.state.shared_state = open_state(
+        settings.redis_url, getattr(app.state.services.vending, "engine", None), prefix=settings.redis_prefix
+    )
 
     for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
@@ -157,14 +180,43 @@ def create_app(settings: Settings | None = None, *, services: Any = None, limits
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     _install_handlers(app)
+    # Secure even on http://127.0.0.1: browsers treat loopback as a secure context.
     app.add_middleware(
-        SessionMiddleware,
-        secret_key=secret,
-        session_cookie=SESSION_COOKIE,
-        max_age=8 * 3600,
-        same_site="lax",
-        # Secure even on http://127.0.0.1: browsers treat loopback as a secure context.
-        https_only=True,
+        ServerSessionMiddleware, state=app.state.shared_state, cookie=SESSION_COOKIE, max_age=SESSION_MAX_AGE
     )
-    app.add_middleware(RequestContextMiddleware)
+    _document_common_responses(app)
     return app
+
+
+def _document_common_responses(app: FastAPI) -> None:
+    """Every API operation documents the statuses any request may get: 400 (not JSON), 413 (body
+    over the limit), 500 (our fault); those taking an API key also 429 (wrong keys throttled)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        error = {
+            "description": "Error document",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorDocument"}}},
+        }
+        common = {
+            "400": "Invalid JSON or Content-Length (RC 0030, invalid_json)",
+            "413": "Request body over the limit (RC 0030, payload_too_large)",
+            "500": "Internal error (RC 0005, internal_error)",
+        }
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                if not isinstance(operation, dict) or "responses" not in operation:
+                    continue
+                responses = operation["responses"]
+                extra = dict(common)
+                if any("APIKeyHeader" in req for req in operation.get("security", [])):
+                    extra["429"] = "Too many wrong API keys from this address (RC 0005, rate_limited)"
+                for status, description in extra.items():
+                    responses.setdefault(status, {**error, "description": description})
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

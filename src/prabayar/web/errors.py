@@ -134,6 +134,26 @@ class InvalidRequest(WebError):
     message_en = "The request is not valid."
 
 
+class InvalidJson(WebError):
+    """A body that is not JSON at all (one status for every route: 400, RC 0030)."""
+
+    status_code = 400
+    response_code = ResponseCode.INVALID_MESSAGE
+    slug = "invalid_json"
+    message_id = "Isi permintaan bukan JSON yang valid."
+    message_en = "The request body is not valid JSON."
+
+
+class PayloadTooLarge(WebError):
+    """A body over the API's limit (``PRABAYAR_MAX_JSON_BODY``, 64 KiB by default)."""
+
+    status_code = 413
+    response_code = ResponseCode.INVALID_MESSAGE
+    slug = "payload_too_large"
+    message_id = "Isi permintaan terlalu besar."
+    message_en = "The request body is too large."
+
+
 class ServiceUnavailable(WebError):
     status_code = 503
     slug = "not_ready"

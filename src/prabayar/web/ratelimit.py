@@ -1,60 +1,138 @@
-"""An in-process sliding-window rate limiter (one server process needs no Redis).
+"""Rate limits and log-in throttling on the ``limits`` library, shared by every server process.
 
-Used on log-in (per client address and per user name) and on token-related endpoints (per
-channel or per user), so guessing passwords or hammering the vending path costs real time.
+With ``PRABAYAR_REDIS_URL`` set the counters live in Redis (``limits``' Redis storage), so N
+server processes (``prabayar serve --workers N``) or hosts share one budget per key; without it
+they live in this process's memory, which is right for one process only.
+
+Two tools:
+
+- :class:`RateLimiter` - a moving window (``Limit(count, seconds)``) per key: at most ``count``
+  events in any ``seconds``; ``count == 0`` means unlimited (a channel row may say so).
+- :class:`LoginThrottle` - failed log-ins only (a success never counts), per (user name, client
+  address) and per client address, with delays that double after a few free failures. A
+  stranger failing for ``budi`` from another address locks only their own (name, address) pair
+  and address, never ``budi`` at home.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 import time
-from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
+
+from limits import RateLimitItemPerSecond
+from limits.storage import MemoryStorage, RedisStorage, Storage
+from limits.strategies import MovingWindowRateLimiter
 
 from prabayar.web.errors import RateLimited
 
 
 @dataclass(frozen=True)
 class Limit:
-    """At most ``count`` events per ``seconds`` for one key."""
+    """At most ``count`` events per ``seconds`` for one key; ``count == 0`` is unlimited."""
 
     count: int
-    seconds: float
+    seconds: int
+
+    def item(self) -> RateLimitItemPerSecond:
+        return RateLimitItemPerSecond(self.count, max(1, int(self.seconds)))
+
+
+def open_storage(redis_url: str | None, *, key_prefix: str = "prabayar") -> Storage:
+    """``limits`` storage: Redis when a URL is given, else this process's memory."""
+    if redis_url:
+        return RedisStorage(redis_url, key_prefix=f"{key_prefix}:limits")
+    return MemoryStorage()
 
 
 class RateLimiter:
-    """Remembers recent event times per key; thread-safe; memory bounded by the windows."""
+    """Moving-window limits per key on a ``limits`` storage (thread-safe, process-shared on Redis)."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic, max_keys: int = 100_000) -> None:
-        self._clock = clock
-        self._events: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-        self._max_keys = max_keys
+    def __init__(self, storage: Storage | None = None) -> None:
+        self.storage = storage if storage is not None else MemoryStorage()
+        self._strategy = MovingWindowRateLimiter(self.storage)
 
     def hit(self, key: str, limit: Limit) -> None:
         """Count one event for ``key``; raise :class:`RateLimited` when over the limit."""
-        now = self._clock()
-        with self._lock:
-            events = self._events.get(key)
-            if events is None:
-                if len(self._events) >= self._max_keys:
-                    self._prune(now, limit.seconds)
-                events = self._events.setdefault(key, deque())
-            while events and events[0] <= now - limit.seconds:
-                events.popleft()
-            if len(events) >= limit.count:
-                retry = max(1, math.ceil(events[0] + limit.seconds - now))
-                raise RateLimited(retry_after=retry)
-            events.append(now)
+        if limit.count <= 0:
+            return
+        item = limit.item()
+        if not self._strategy.hit(item, key):
+            raise RateLimited(retry_after=self._retry_after(item, key))
 
-    def reset(self, key: str) -> None:
-        """Forget a key (after a successful log-in, failures no longer count)."""
-        with self._lock:
-            self._events.pop(key, None)
+    def check(self, key: str, limit: Limit) -> None:
+        """Raise :class:`RateLimited` if ``key`` is at its limit, without counting an event."""
+        if limit.count <= 0:
+            return
+        item = limit.item()
+        if not self._strategy.test(item, key):
+            raise RateLimited(retry_after=self._retry_after(item, key))
 
-    def _prune(self, now: float, window: float) -> None:
-        stale = [k for k, ev in self._events.items() if not ev or ev[-1] <= now - window]
-        for k in stale:
-            del self._events[k]
+    def reset(self, key: str, limit: Limit) -> None:
+        """Forget ``key``'s events under ``limit``."""
+        self._strategy.clear(limit.item(), key)
+
+    def _retry_after(self, item: RateLimitItemPerSecond, key: str) -> int:
+        stats = self._strategy.get_window_stats(item, key)
+        return max(1, math.ceil(stats.reset_time - time.time()))
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    """How failed log-ins are throttled (documented in docs/security.md).
+
+    After ``free_per_user_client`` failures for one (user name, client address) within
+    ``window_seconds``, each further failure locks that pair for ``base_delay`` seconds, doubling
+    each time up to ``max_delay``; the same per client address after ``free_per_client``.
+    """
+
+    free_per_user_client: int = 3
+    free_per_client: int = 20
+    base_delay: int = 1
+    max_delay: int = 900
+    window_seconds: int = 900
+
+    def delay_after(self, failures: int, free: int) -> int:
+        """Seconds locked after the ``failures``-th failure (0 while still free)."""
+        if failures <= free:
+            return 0
+        return int(min(self.max_delay, self.base_delay * 2 ** min(failures - free - 1, 30)))
+
+
+class LoginThrottle:
+    """Growing delays after failed log-ins; keyed per (name, address) and per address."""
+
+    def __init__(self, storage: Storage | None = None, policy: LoginPolicy | None = None) -> None:
+        self.storage = storage if storage is not None else MemoryStorage()
+        self.policy = policy or LoginPolicy()
+
+    @staticmethod
+    def _keys(username: str, client: str) -> tuple[str, str]:
+        return f"login-fail:user:{username.strip().lower()}|{client}", f"login-fail:client:{client}"
+
+    def check(self, username: str, client: str) -> None:
+        """Raise :class:`RateLimited` while the (name, address) pair or the address is locked."""
+        retry = 0.0
+        for key in self._keys(username, client):
+            if self.storage.get(f"{key}:lock") > 0:
+                retry = max(retry, self.storage.get_expiry(f"{key}:lock") - time.time())
+        if retry > 0:
+            raise RateLimited(retry_after=max(1, math.ceil(retry)))
+
+    def failed(self, username: str, client: str) -> None:
+        """Count one failure; lock the pair and/or the address for the growing delay."""
+        policy = self.policy
+        pair, address = self._keys(username, client)
+        for key, free in ((pair, policy.free_per_user_client), (address, policy.free_per_client)):
+            failures = self.storage.incr(key, policy.window_seconds)
+            delay = policy.delay_after(failures, free)
+            if delay > 0:
+                self.storage.clear(f"{key}:lock")
+                self.storage.incr(f"{key}:lock", delay)
+
+    def succeeded(self, username: str, client: str) -> None:
+        """A success clears the pair's failures (never the address's: one good account must not
+        reset a guesser's budget for other names)."""
+        pair, _ = self._keys(username, client)
+        self.storage.clear(pair)
+        self.storage.clear(f"{pair}:lock")

@@ -1,12 +1,15 @@
-"""Log-in for API users (customers, operators, admins): a short-lived signed bearer token."""
+"""Log-in for API users (customers, operators, admins): a short-lived signed bearer token, and
+log-out, which revokes it for every server process."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from prabayar.web.api.schemas import LoginIn, MeOut, TokenOut, error_responses
-from prabayar.web.deps import CurrentUser, LimiterDep, LimitsDep, ServicesDep, client_address
-from prabayar.web.security import TokenSigner
+from prabayar.web.clientaddr import client_address
+from prabayar.web.deps import CurrentUser, ServicesDep, ThrottleDep
+from prabayar.web.errors import InvalidCredentials
+from prabayar.web.security import TokenClaims, TokenSigner
 
 router = APIRouter(tags=["auth"])
 
@@ -16,20 +19,37 @@ router = APIRouter(tags=["auth"])
     response_model=TokenOut,
     responses=error_responses(401, 422, 429),
     summary="Exchange a user name and password for a bearer token",
+    description="Failed log-ins are throttled per (user name, client address) and per client address "
+    "with growing delays (429 with Retry-After); a successful log-in never counts.",
 )
-def issue_token(
-    body: LoginIn, request: Request, services: ServicesDep, limiter: LimiterDep, limits: LimitsDep
-) -> TokenOut:
-    limiter.hit(f"login-ip:{client_address(request)}", limits.login_per_client)
-    limiter.hit(f"login-user:{body.username.lower()}", limits.login_per_user)
-    principal = services.login(body.username, body.password)
-    limiter.reset(f"login-user:{body.username.lower()}")
+def issue_token(body: LoginIn, request: Request, services: ServicesDep, throttle: ThrottleDep) -> TokenOut:
+    client = client_address(request)
+    throttle.check(body.username, client)
+    try:
+        principal = services.login(body.username, body.password)
+    except InvalidCredentials:
+        throttle.failed(body.username, client)
+        raise
+    throttle.succeeded(body.username, client)
     signer: TokenSigner = request.app.state.token_signer
     return TokenOut(
         access_token=signer.issue(principal),
         expires_in=signer.max_age_seconds,
         role=principal.role,
     )
+
+
+@router.post(
+    "/auth/logout",
+    status_code=204,
+    responses=error_responses(401, 403),
+    summary="Revoke the bearer token of this request (for every server process)",
+)
+def logout(request: Request, user: CurrentUser) -> Response:
+    claims: TokenClaims = request.state.token_claims
+    signer: TokenSigner = request.app.state.token_signer
+    request.app.state.shared_state.revoke_token(claims.jti, claims.issued_at + signer.max_age_seconds + 1)
+    return Response(status_code=204)
 
 
 @router.get(

@@ -7,11 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from prabayar.web.deps import LimiterDep, LimitsDep, ServicesDep, client_address
+from prabayar.web.clientaddr import client_address
+from prabayar.web.deps import ServicesDep, ThrottleDep
 from prabayar.web.errors import InvalidCredentials, RateLimited
 from prabayar.web.i18n import LANG_COOKIE, LANGUAGES, language_of, pick
 from prabayar.web.pages.guards import Csrf
 from prabayar.web.pages.rendering import csrf_token, render, session_user
+from prabayar.web.sessions import rotate_session
 
 router = APIRouter()
 
@@ -45,44 +47,42 @@ def login(
     request: Request,
     _: Csrf,
     services: ServicesDep,
-    limiter: LimiterDep,
-    limits: LimitsDep,
+    throttle: ThrottleDep,
     username: Annotated[str, Form(max_length=64)] = "",
     password: Annotated[str, Form(max_length=256)] = "",
     next: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     lang = language_of(request)
+    client = client_address(request)
     try:
-        limiter.hit(f"login-ip:{client_address(request)}", limits.login_per_client)
-        limiter.hit(f"login-user:{username.lower()}", limits.login_per_user)
+        throttle.check(username, client)
         if not username or not password:
             raise InvalidCredentials()
-        principal = services.login(username, password)
+        try:
+            principal = services.login(username, password)
+        except InvalidCredentials:
+            throttle.failed(username, client)
+            raise
     except (InvalidCredentials, RateLimited) as exc:
-        return render(
+        response = render(
             request,
             "login.html",
             {"next": safe_next(next) or "", "username": username, "error": pick(lang, exc.message_id, exc.message_en)},
             status_code=exc.status_code,
         )
-    limiter.reset(f"login-user:{username.lower()}")
+        response.headers.update(exc.headers)
+        return response
+    throttle.succeeded(username, client)
     request.session.clear()
-    request.session["user"] = {
-        "u": principal.subject,
-        "r": principal.role,
-        "c": principal.customer_id,
-        "s": request.app.state.sessions.open(),
-    }
+    rotate_session(request)  # a new session id after log-in: no session fixation
+    request.session["user"] = {"u": principal.subject, "r": principal.role, "c": principal.customer_id}
     csrf_token(request)  # a fresh CSRF token for the new session
     return RedirectResponse(safe_next(next) or home_of(principal.role), status_code=303)
 
 
 @router.post("/keluar")
 def logout(request: Request, _: Csrf) -> Response:
-    user = request.session.get("user")
-    if isinstance(user, dict):
-        request.app.state.sessions.close(user.get("s"))
-    request.session.clear()
+    request.session.clear()  # the server-side session is deleted when the response is sent
     return RedirectResponse("/", status_code=303)
 
 
