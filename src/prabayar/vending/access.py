@@ -70,6 +70,7 @@ class AccessUseCases(ServiceCore):
         with reading_session(self.engine) as session:
             user = session.scalar(select(UserAccount).where(UserAccount.username == username))
             if user is None or not user.active:
+                accounts.verify_dummy(password)  # the same hashing time as for a real name
                 raise AuthenticationFailed()
             if not accounts.verify_password(user.password_hash, password):
                 raise AuthenticationFailed()

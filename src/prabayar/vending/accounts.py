@@ -31,6 +31,19 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+_DUMMY_HASH: str | None = None
+
+
+def verify_dummy(password: str) -> bool:
+    """Spend the same argon2 time as :func:`verify_password` for a user name that does not exist
+    (or is disabled), so the answer's timing does not tell which names are real. Always False."""
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
+    verify_password(_DUMMY_HASH, password)
+    return False
+
+
 def new_api_key() -> str:
     """A fresh channel API key (256 bits of randomness)."""
     return API_KEY_PREFIX + secrets.token_urlsafe(32)
