@@ -23,6 +23,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from prabayar import sts
+from prabayar.config import Settings
 from prabayar.sts import (
     BaseDate,
     DecoderKey,
@@ -33,9 +34,13 @@ from prabayar.sts import (
     KeyType,
     VendingKey,
 )
+from prabayar.vending.db import create_engine_for, upgrade
+from prabayar.vending.demo import DEMO_CUSTOMERS, UNITS, demo_vending_key
 from prabayar.vending.errors import KeyUnavailable
 from prabayar.vending.keystore import KeyEncryptionKey, KeyStoreError, MasterKey, SoftwareKeyStore
 from prabayar.vending.models import AuditRow
+from prabayar.vending.service import VendingService
+from prabayar.vending.setup import key_store_for, open_service
 
 _CANDIDATES = [
     os.environ.get("PRABAYAR_TEST_PKCS11_MODULE", ""),
@@ -59,6 +64,7 @@ if MODULE is not None:
     from prabayar.vending.keystore_pkcs11 import Pkcs11KeyStore, key_id, key_label, load_module
 
 TOKEN = "prabayar-test"
+TOKEN_DEMO = "prabayar-demo"  # holds the demo data set's keys
 PIN = "4711-user"
 SO_PIN = "0815-so"
 KEK = bytes(range(100, 132))
@@ -79,10 +85,11 @@ def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     conf.write_text(f"directories.tokendir = {root / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
     saved = os.environ.get("SOFTHSM2_CONF")
     os.environ["SOFTHSM2_CONF"] = str(conf)
-    subprocess.run(
-        ["softhsm2-util", "--init-token", "--free", "--label", TOKEN, "--pin", PIN, "--so-pin", SO_PIN],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    for label in (TOKEN, TOKEN_DEMO):
+        subprocess.run(
+            ["softhsm2-util", "--init-token", "--free", "--label", label, "--pin", PIN, "--so-pin", SO_PIN],
+            check=True, capture_output=True,
+        )  # fmt: skip
     lib = load_module(MODULE)  # initialised now, with this configuration
     with lib.get_token(token_label=TOKEN).open(rw=True, user_pin=PIN) as session:
         session.create_object(
@@ -105,6 +112,15 @@ def hsm(softhsm: str) -> Iterator[Any]:
     store.close()
 
 
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Engine]:
+    """A migrated SQLite database (not one per backend: the token outlives a test)."""
+    engine = create_engine_for(f"sqlite:///{tmp_path / 'vending.sqlite3'}")
+    upgrade(engine=engine)
+    yield engine
+    engine.dispose()
+
+
 def _params(sgc: str, krn: int, **kw: Any) -> KeyParameters:
     return KeyParameters(key_type=KeyType.DUTK, sgc=sgc, tariff_index="01", krn=krn, **kw)
 
@@ -120,8 +136,8 @@ def _tokens(key: DecoderKey) -> list[str]:
 PANS = [PAN, sts.meter_pan.from_meter_number("14312593289"), "000001000000000082"]
 
 
-def test_dkga02_sta_keys_and_tokens_match_the_software_store(hsm: Any, engine: Engine) -> None:
-    software = SoftwareKeyStore(engine, MasterKey.generate())
+def test_dkga02_sta_keys_and_tokens_match_the_software_store(hsm: Any, db: Engine) -> None:
+    software = SoftwareKeyStore(db, MasterKey.generate())
     software.import_vending_key("123456", 1, VUDK, Dkga.DKGA02)
     hsm.import_vending_key("123456", 1, VUDK, Dkga.DKGA02)
     params = _params("123456", 1)
@@ -136,8 +152,8 @@ def test_dkga02_sta_keys_and_tokens_match_the_software_store(hsm: Any, engine: E
             assert _tokens(hsm_key) == _tokens(soft_key)
 
 
-def test_dkga04_misty1_and_sta_keys_and_tokens_match_the_software_store(hsm: Any, engine: Engine) -> None:
-    software = SoftwareKeyStore(engine, MasterKey.generate())
+def test_dkga04_misty1_and_sta_keys_and_tokens_match_the_software_store(hsm: Any, db: Engine) -> None:
+    software = SoftwareKeyStore(db, MasterKey.generate())
     software.import_vending_key("123457", 1, VK04, Dkga.DKGA04)
     hsm.import_vending_key("123457", 1, VK04, Dkga.DKGA04)
     misty = _params("123457", 1, algorithm=EncryptionAlgorithm.MISTY1, dkga=Dkga.DKGA04)
@@ -174,8 +190,8 @@ def test_vending_key_objects_are_not_extractable(hsm: Any) -> None:
     assert generated[Attribute.VALUE_LEN] == 32
 
 
-def test_generated_keys_derive_stable_keys_and_are_audited(softhsm: str, engine: Engine) -> None:
-    store = Pkcs11KeyStore(softhsm, TOKEN, PIN, engine=engine)
+def test_generated_keys_derive_stable_keys_and_are_audited(softhsm: str, db: Engine) -> None:
+    store = Pkcs11KeyStore(softhsm, TOKEN, PIN, engine=db)
     store.generate_vending_key("334455", 1, Dkga.DKGA02, actor="keyadmin")
     store.generate_vending_key("334455", 2, Dkga.DKGA04, actor="keyadmin")
     assert store.vending_key_dkga("334455", 1) is Dkga.DKGA02
@@ -188,7 +204,7 @@ def test_generated_keys_derive_stable_keys_and_are_audited(softhsm: str, engine:
     again = Pkcs11KeyStore(softhsm, TOKEN, PIN)
     assert again.decoder_key(PAN, _params("334455", 1)).reveal() == sta.reveal()
     again.close()
-    with Session(engine) as session:
+    with Session(db) as session:
         rows = session.scalars(select(AuditRow).where(AuditRow.action == "key.vending_generate")).all()
     assert [(r.actor, json.loads(r.detail)["krn"]) for r in rows] == [("keyadmin", 1), ("keyadmin", 2)]
     for row in rows:
@@ -197,9 +213,9 @@ def test_generated_keys_derive_stable_keys_and_are_audited(softhsm: str, engine:
         assert sta.reveal().hex() not in row.detail
 
 
-def test_unwrapping_keys_under_the_tokens_kek(hsm: Any, engine: Engine) -> None:
+def test_unwrapping_keys_under_the_tokens_kek(hsm: Any, db: Engine) -> None:
     """Blobs as the KMC sends them (RFC 5649 for 8 and 20 bytes, RFC 3394 for whole blocks)."""
-    software = SoftwareKeyStore(engine, MasterKey.generate(), kek=KeyEncryptionKey(KEK))
+    software = SoftwareKeyStore(db, MasterKey.generate(), kek=KeyEncryptionKey(KEK))
     blobs = {
         1: (aes_key_wrap_with_padding(KEK, VUDK.reveal()), Dkga.DKGA02),  # via memory (XOR mask)
         2: (aes_key_wrap_with_padding(KEK, VK04.reveal()), Dkga.DKGA04),  # via memory on SoftHSM2
@@ -284,3 +300,38 @@ def test_failure_paths(hsm: Any, softhsm: str) -> None:
     with pytest.raises(KeyStoreError, match="cannot be loaded"):
         Pkcs11KeyStore("/nonexistent/libpkcs11.so", TOKEN, PIN)
     assert PIN not in repr(hsm) and "prabayar-test" in repr(hsm)
+
+
+def test_configuration_chooses_the_hsm_store_and_a_sale_makes_the_software_token(
+    softhsm: str, seeded_sqlite: Path, master_key: MasterKey, tmp_path: Path, clock_type: Any
+) -> None:
+    """PRABAYAR_KEYSTORE=pkcs11: the service sells with the HSM's keys; the token it makes is
+    byte for byte the token the software store's key makes for the same credit."""
+    software_db, hsm_db = tmp_path / "software.sqlite3", tmp_path / "hsm.sqlite3"
+    shutil.copyfile(seeded_sqlite, software_db)
+    shutil.copyfile(seeded_sqlite, hsm_db)
+    settings = Settings(
+        database_url=f"sqlite:///{hsm_db}", keystore="pkcs11", pkcs11_module=softhsm,
+        pkcs11_token_label=TOKEN_DEMO, pkcs11_pin=PIN,
+    )  # fmt: skip
+    service = open_service(settings, clock=clock_type())
+    assert isinstance(service.key_store, Pkcs11KeyStore)
+    for *_unit, sgc in UNITS:  # the demo's keys, as seed_demo imports them into software
+        for krn, dkga in ((1, Dkga.DKGA02), (2, Dkga.DKGA04), (3, Dkga.DKGA04)):
+            service.key_store.import_vending_key(sgc, krn, demo_vending_key(sgc, krn, dkga), dkga, actor="keyadmin")
+    engine = create_engine_for(f"sqlite:///{software_db}")
+    software = VendingService(engine, SoftwareKeyStore(engine, master_key), clock=clock_type())
+    meters = [c.meter_number for c in DEMO_CUSTOMERS[:3]] + [DEMO_CUSTOMERS[8].meter_number]
+    for n, meter in enumerate(meters):
+        sold = service.purchase("MINIMART", f"HSM-{n}", meter, 20_000)
+        soft_key = software.meter_key(meter, actor="test", purpose="compare").decoder_key
+        hsm_key = service.meter_key(meter, actor="test", purpose="compare").decoder_key
+        assert hsm_key.reveal() == soft_key.reveal()
+        token = sts.decode(sold.token, soft_key)  # the software key reads the HSM's token ...
+        assert isinstance(token, sts.ElectricityCredit) and token.amount == sold.kwh
+        assert sts.encode(token, soft_key) == sold.token  # ... and makes the very same digits
+    # Incomplete configuration is refused by name, without touching the token.
+    with pytest.raises(KeyStoreError, match="needs PRABAYAR_PKCS11_TOKEN_LABEL, PRABAYAR_PKCS11_PIN"):
+        key_store_for(Settings(keystore="pkcs11", pkcs11_module=softhsm), engine)
+    engine.dispose()
+    service.engine.dispose()

@@ -1,4 +1,4 @@
-"""Build the service from the settings: database URL, master key (or key file), cut-off."""
+"""Build the service from the settings: database URL, key store (master key or HSM), cut-off."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from prabayar.config import Settings, get_settings
 from prabayar.vending.db import create_engine_for
 from prabayar.vending.keystore import (
     MASTER_KEY_FILE,
+    KeyStore,
     KeyStoreError,
     MasterKey,
     SoftwareKeyStore,
@@ -34,6 +36,33 @@ def master_key_for(settings: Settings) -> MasterKey:
     )
 
 
+def key_store_for(settings: Settings, engine: Engine) -> KeyStore:
+    """The configured key store: software (default) or a PKCS#11 token (``PRABAYAR_KEYSTORE``)."""
+    if settings.keystore == "software":
+        return SoftwareKeyStore(engine, master_key_for(settings))
+    missing = [
+        f"PRABAYAR_PKCS11_{name.upper()}"
+        for name, value in (
+            ("module", settings.pkcs11_module),
+            ("token_label", settings.pkcs11_token_label),
+            ("pin", settings.pkcs11_pin),
+        )
+        if not value
+    ]
+    if missing:
+        raise KeyStoreError(f"PRABAYAR_KEYSTORE=pkcs11 needs {', '.join(missing)}")
+    from prabayar.vending.keystore_pkcs11 import Pkcs11KeyStore
+
+    assert settings.pkcs11_module and settings.pkcs11_token_label and settings.pkcs11_pin
+    return Pkcs11KeyStore(
+        settings.pkcs11_module,
+        settings.pkcs11_token_label,
+        settings.pkcs11_pin.get_secret_value(),
+        kek_label=settings.pkcs11_kek_label,
+        engine=engine,
+    )
+
+
 def open_service(
     settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None
 ) -> VendingService:
@@ -45,7 +74,7 @@ def open_service(
         if database not in (None, "", ":memory:"):
             Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine_for(url)
-    key_store = SoftwareKeyStore(engine, master_key_for(settings))
+    key_store = key_store_for(settings, engine)
     cutoff = CutOffWindow.parse(settings.cutoff_wib) if settings.cutoff_wib else None
     return VendingService(
         engine,
