@@ -106,11 +106,11 @@ def add_partners(service: VendingService) -> dict[str, int]:
     service.add_gateway_partner(
         "H2HISO", port=ports["H2HISO"], framing="trailer", switcher_id="BNKDEMO", pcid="7700001",
         bank_codes=["0080001", "0080002"], sources=["127.0.0.0/8"], admin_fee=3000,
-        nominals=PLN_NOMINALS, min_nominal=20_000, max_nominal=1_000_000,
+        nominals=PLN_NOMINALS, min_nominal=20_000, max_nominal=1_000_000, server=True,
     )  # fmt: skip
     service.add_gateway_partner(
         "H2HLEN", port=ports["H2HLEN"], framing="len2", switcher_id="LENDEMO", pcid="7700002",
-        bank_codes=["0090001"], sources=["127.0.0.1/32"], admin_fee=2000, max_connections=8,
+        bank_codes=["0090001"], sources=["127.0.0.1/32"], admin_fee=2000, max_connections=8, server=True,
     )  # fmt: skip
     return ports
 

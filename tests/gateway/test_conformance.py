@@ -192,7 +192,7 @@ def test_c10_source_outside_the_allow_list(gateway: Any, service: VendingService
     port = k.free_port()
     service.add_gateway_partner(
         "FARAWAY", port=port, switcher_id="FARAWAY", pcid="7700009", bank_codes=["0010001"],
-        sources=["10.0.0.0/8"],
+        sources=["10.0.0.0/8"], server=True,
     )  # fmt: skip
     deadline = time.monotonic() + 10
     while "FARAWAY" not in gateway.server.listeners and time.monotonic() < deadline:
@@ -609,7 +609,7 @@ def test_reload_adds_and_removes_partners_without_touching_others(
     port = k.free_port()
     service.add_gateway_partner(
         "LATECOMER", port=port, switcher_id="LATECOM", pcid="7700005", bank_codes=["0050001"],
-        sources=["127.0.0.1/32"],
+        sources=["127.0.0.1/32"], server=True,
     )  # fmt: skip
     deadline = time.monotonic() + 10
     while "LATECOMER" not in gateway.server.listeners and time.monotonic() < deadline:
@@ -618,7 +618,7 @@ def test_reload_adds_and_removes_partners_without_touching_others(
     gateway.clients.append(late)
     partner = type(k.ISO)(switcher_id="LATECOM", pcid="7700005", bank_code="0050001")
     assert late.request(partner.network("001"))[1]["39"] == "0000"
-    service.remove_gateway_partner("LATECOMER")
+    service.remove_gateway_partner("LATECOMER", server=True)
     with pytest.raises(ConnectionError):
         late.recv_frame(timeout=10)
     assert c.request(k.ISO.network("301"))[1]["39"] == "0000"

@@ -40,10 +40,10 @@ def partner_add(
     max_in_flight: Annotated[int, typer.Option(help="unanswered requests per connection")] = DEFAULT_MAX_IN_FLIGHT,
     admin_fee: Annotated[int, typer.Option(help="new channel only: admin fee in rupiah")] = 0,
     nominal: Annotated[
-        list[int] | None, typer.Option("--nominal", help="new channel only: a sold nominal (repeatable; none = any)")
+        list[int] | None, typer.Option("--nominal", help="new channel only: sold nominal (repeatable; default: PLN list)")
     ] = None,
-    min_nominal: Annotated[int, typer.Option(help="new channel only: minimum purchase")] = 20_000,
-    max_nominal: Annotated[int, typer.Option(help="new channel only: maximum purchase")] = 10_000_000,
+    min_nominal: Annotated[int | None, typer.Option(help="new channel only: minimum purchase")] = None,
+    max_nominal: Annotated[int | None, typer.Option(help="new channel only: maximum purchase")] = None,
     actor: Annotated[str, typer.Option(help="who makes the change (audit log)")] = "cli",
 ) -> None:
     """Make CHANNEL an ISO 8583 partner; a running gateway picks it up within seconds."""
@@ -51,7 +51,8 @@ def partner_add(
         lambda s: s.add_gateway_partner(
             channel, port=port, framing=framing, switcher_id=switcher_id, pcid=pcid, bank_codes=bank_code,
             sources=source or ["127.0.0.1/32"], max_connections=max_connections, max_in_flight=max_in_flight,
-            actor=actor, admin_fee=admin_fee, nominals=nominal, min_nominal=min_nominal, max_nominal=max_nominal,
+            actor=actor, server=True, admin_fee=admin_fee, nominals=nominal, min_nominal=min_nominal,
+            max_nominal=max_nominal,
         )
     )  # fmt: skip
     Console().print(
@@ -81,7 +82,7 @@ def partner_remove(
     actor: Annotated[str, typer.Option(help="who makes the change (audit log)")] = "cli",
 ) -> None:
     """Stop being a partner (its port closes; the channel, its sales and journal stay)."""
-    _run(lambda s: s.remove_gateway_partner(channel, actor=actor))
+    _run(lambda s: s.remove_gateway_partner(channel, actor=actor, server=True))
     Console().print(f"partner {channel.upper()} removed")
 
 

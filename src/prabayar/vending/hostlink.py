@@ -22,12 +22,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from prabayar.vending._core import ServiceCore
+from prabayar.vending.channels_admin import ChannelAdminUseCases
 from prabayar.vending.db import claiming_session, reading_session
 from prabayar.vending.errors import InvalidRequest, UnknownChannel, UnknownReference
 from prabayar.vending.hostlink_models import GatewayPartnerRow, GatewaySaleRow
 from prabayar.vending.models import Channel, ChannelKind, Meter
-from prabayar.vending.pricing import MINIMUM_PURCHASE, AdminFeeRule
+from prabayar.vending.pricing import AdminFeeRule
 from prabayar.vending.results import Inquiry, PurchaseResult
 
 FRAMINGS = ("trailer", "len2")
@@ -131,7 +131,7 @@ def _check_partner(
     return tuple(networks)
 
 
-class HostLinkUseCases(ServiceCore):
+class HostLinkUseCases(ChannelAdminUseCases):
     """Partners of the ISO 8583 link and what its answers need besides the sales use cases."""
 
     if TYPE_CHECKING:  # provided by SalesUseCases in VendingService
@@ -153,16 +153,19 @@ class HostLinkUseCases(ServiceCore):
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
         actor: str = "system",
+        server: bool = False,
         channel_name: str | None = None,
-        channel_kind: str = ChannelKind.AGGREGATOR,
+        channel_kind: str = ChannelKind.AGGREGATOR.value,
         admin_fee: int = 0,
         nominals: list[int] | tuple[int, ...] | None = None,
-        min_nominal: int = MINIMUM_PURCHASE,
-        max_nominal: int = 10_000_000,
+        min_nominal: int | None = None,
+        max_nominal: int | None = None,
     ) -> GatewayPartner:
-        """Make a channel an ISO 8583 partner; the channel is created if it does not exist.
+        """Make a channel an ISO 8583 partner (admins; ``server=True`` for the CLI on the server).
 
-        ``channel_name`` … ``max_nominal`` are used only when the channel is created.
+        A missing channel is created with ``add_channel`` (``channel_name`` … ``max_nominal``;
+        ``nominals=None`` = PLN's standard list). Its first API key is not shown to anyone: the
+        channel sells over this link only until an admin rotates its key.
         """
         code = channel.strip().upper()
         if not code or len(code) > 16 or not _printable(code):
@@ -170,19 +173,24 @@ class HostLinkUseCases(ServiceCore):
         networks = _check_partner(
             port, framing, switcher_id, pcid, tuple(bank_codes), tuple(sources), max_connections, max_in_flight
         )
+        with reading_session(self.engine) as session:
+            who = self._authorise(session, actor, "add an ISO 8583 partner", ("admin",), server)
+            ch = session.scalar(select(Channel).where(Channel.code == code))
+            self._check_free(session, ch, code, port)
+        created = ch is None
+        if created:
+            self.add_channel(
+                who, code, f"ISO 8583 partner {code}", name=channel_name or f"H2H {code}", kind=channel_kind,
+                admin_fee=admin_fee, allowed_nominals=list(nominals) if nominals else None,
+                min_nominal=min_nominal, max_nominal=max_nominal, server=True,
+            )  # fmt: skip
         now = self.now()
         try:
             with claiming_session(self.engine) as session:
                 ch = session.scalar(select(Channel).where(Channel.code == code))
-                created = ch is None
                 if ch is None:
-                    ch = self._new_channel(
-                        session, code, channel_name, channel_kind, admin_fee, nominals, min_nominal, max_nominal
-                    )
-                if session.scalar(select(GatewayPartnerRow.id).where(GatewayPartnerRow.channel_id == ch.id)):
-                    raise _invalid(f"channel {code} is already a gateway partner; remove it first")
-                if session.scalar(select(GatewayPartnerRow.id).where(GatewayPartnerRow.port == port)):
-                    raise _invalid(f"port {port} is already used by another partner")
+                    raise UnknownChannel(code)
+                self._check_free(session, ch, code, port)
                 row = GatewayPartnerRow(
                     channel_id=ch.id,
                     port=port,
@@ -198,7 +206,7 @@ class HostLinkUseCases(ServiceCore):
                 )
                 session.add(row)
                 self._audit(
-                    session, now, actor, "gateway.partner_add", None,
+                    session, now, who, "gateway.partner_add", None,
                     channel=code, port=port, framing=framing, switcher_id=switcher_id, pcid=pcid,
                     bank_codes=list(bank_codes), sources=list(networks), channel_created=created,
                 )  # fmt: skip
@@ -207,37 +215,12 @@ class HostLinkUseCases(ServiceCore):
         except IntegrityError as exc:
             raise _invalid(f"channel {code} or port {port} is already used by another partner") from exc
 
-    def _new_channel(
-        self,
-        session: Session,
-        code: str,
-        name: str | None,
-        kind: str,
-        admin_fee: int,
-        nominals: list[int] | tuple[int, ...] | None,
-        min_nominal: int,
-        max_nominal: int,
-    ) -> Channel:
-        try:
-            kind = ChannelKind(kind)
-            rule = AdminFeeRule.flat(admin_fee)
-        except ValueError as exc:
-            raise _invalid(str(exc)) from exc
-        if not 0 < min_nominal <= max_nominal:
-            raise _invalid("the minimum purchase must be positive and not above the maximum")
-        ch = Channel(
-            code=code,
-            name=name or f"H2H partner {code}",
-            kind=kind.value,
-            admin_fee_rule=rule.to_json(),
-            allowed_nominals=json.dumps(sorted(set(nominals))) if nominals else None,
-            min_nominal=min_nominal,
-            max_nominal=max_nominal,
-            active=True,
-        )
-        session.add(ch)
-        session.flush()
-        return ch
+    @staticmethod
+    def _check_free(session: Session, ch: Channel | None, code: str, port: int) -> None:
+        if ch is not None and session.scalar(select(GatewayPartnerRow.id).where(GatewayPartnerRow.channel_id == ch.id)):
+            raise _invalid(f"channel {code} is already a gateway partner; remove it first")
+        if session.scalar(select(GatewayPartnerRow.id).where(GatewayPartnerRow.port == port)):
+            raise _invalid(f"port {port} is already used by another partner")
 
     def gateway_partners(self) -> list[GatewayPartner]:
         """Every partner, by port."""
@@ -249,14 +232,15 @@ class HostLinkUseCases(ServiceCore):
             ).all()
             return [_partner_of(row, code) for row, code in rows]
 
-    def remove_gateway_partner(self, channel: str, *, actor: str = "system") -> None:
-        """The channel stops being a partner (its sales and journal stay)."""
+    def remove_gateway_partner(self, channel: str, *, actor: str = "system", server: bool = False) -> None:
+        """The channel stops being a partner (its sales and journal stay); admins or the server CLI."""
         code = channel.strip().upper()
         now = self.now()
         with claiming_session(self.engine) as session:
+            actor = self._authorise(session, actor, "remove an ISO 8583 partner", ("admin",), server)
             ch = session.scalar(select(Channel).where(Channel.code == code))
             if ch is None:
-                raise UnknownChannel(code)
+                raise _invalid(f"there is no channel {code}")
             gone = session.execute(delete(GatewayPartnerRow).where(GatewayPartnerRow.channel_id == ch.id))
             if not getattr(gone, "rowcount", 0):
                 raise _invalid(f"channel {code} is not a gateway partner")
