@@ -40,7 +40,7 @@ def partner_add(
     max_in_flight: Annotated[int, typer.Option(help="unanswered requests per connection")] = DEFAULT_MAX_IN_FLIGHT,
     admin_fee: Annotated[int, typer.Option(help="new channel only: admin fee in rupiah")] = 0,
     nominal: Annotated[
-        list[int] | None, typer.Option("--nominal", help="new channel only: sold nominal (repeatable; default: PLN list)")
+        list[int] | None, typer.Option("--nominal", help="new channel: sold nominal (repeatable; default PLN list)")
     ] = None,
     min_nominal: Annotated[int | None, typer.Option(help="new channel only: minimum purchase")] = None,
     max_nominal: Annotated[int | None, typer.Option(help="new channel only: maximum purchase")] = None,
