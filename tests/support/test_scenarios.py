@@ -8,7 +8,7 @@ the story keys it in and checks that the meter now accepts.
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 import pytest
 
@@ -17,9 +17,10 @@ from prabayar.meter import MeterSettings, ResultKind, TamperCause
 from prabayar.support.errors import MeterNotFound
 from prabayar.support.result import Action, Cause, Confidence
 from prabayar.support.typos import TypoClass
-from prabayar.vending import CustomerBlocked, MeterReplaced
+from prabayar.support.replacement import Replacement
+from prabayar.vending import CustomerBlocked, MeterReplaced, NotAuthorized
 
-from .conftest import BUDI, JOKO_BLOCKED, OPERATOR, SITI, YULIANTI_LEGACY, World, mistype
+from .conftest import ADMIN, BUDI, CHECKER, JOKO_BLOCKED, OPERATOR, SITI, YULIANTI_LEGACY, World, mistype
 
 
 def _swap(d: str, pos: int) -> str:
@@ -115,18 +116,22 @@ def test_broken_meter_opens_a_ticket_and_replacement_carries_the_credit(world: W
     carried = credit + second.price.kwh  # the unused second token is carried over too
     new_number = "14100000998"
     new_number = new_number[:10] + sts.meter_number.calc_check_digit(new_number[:10])
-    done = tickets.replace_meter(t.number, OPERATOR, new_number, carried)
+    request = tickets.replace_meter(t.number, OPERATOR, new_number, carried)
+    assert request.pending and request.tokens == ()  # four eyes: nothing happens yet
+    with pytest.raises(NotAuthorized):
+        world.service.approve(request.id, OPERATOR)  # the maker (and not an admin)
+    done = Replacement.of(world.service.approve(request.id, ADMIN))
     assert done.token is not None
     new_meter = world.meter(new_number)
     result = new_meter.enter_token(done.token)
     assert result.kind is ResultKind.ACCEPT
-    assert new_meter.state.credit_kwh == carried.quantize(Decimal("0.1"))
+    assert new_meter.state.credit_kwh == carried.quantize(Decimal("0.1"), rounding=ROUND_DOWN)  # never up
     tickets.resolve(t.number, "meter diganti, kredit dipindahkan", "teknisi-andi")
     closed = tickets.close(t.number, "spv1")
     assert closed.replacement_meter == new_number
     assert [e.kind for e in closed.events] == [
-        "opened", "assigned", "visit_scheduled", "inspected", "meter_replaced", "resolved",
-        "closed",
+        "opened", "assigned", "visit_scheduled", "inspected", "replacement_requested",
+        "meter_replaced", "resolved", "closed",
     ]  # fmt: skip
     # vending now refuses the old number and sells for the new one
     with pytest.raises(MeterReplaced):
@@ -194,7 +199,7 @@ def test_token_older_than_the_meter_memory(world: World) -> None:
 
 def test_key_change_needed_gives_the_kcts_and_then_the_token_works(world: World) -> None:
     meter = world.meter(BUDI.meter_number)
-    world.service.key_change(OPERATOR, BUDI.meter_number, "KRN update 2 -> 3")
+    world.key_change(BUDI.meter_number, "KRN update 2 -> 3")
     sale = world.buy(BUDI.meter_number)  # made with the new key the meter does not have
     assert meter.enter_token(sale.token).kind is ResultKind.REJECT
     d = world.diagnose(BUDI.meter_number, sale.token, "GAGAL")
@@ -216,8 +221,11 @@ def test_meter_on_an_expired_base_date_needs_a_rollover_key_change(world: World)
     t = tickets.open(channel="whatsapp", identifier=YULIANTI_LEGACY.idpel, actor="wa-bot",
                      diagnosis=d)  # fmt: skip
     tickets.assign(t.number, "petugas-kct", "spv1")
-    kcts = tickets.key_change(t.number, OPERATOR, rollover=True)
-    assert len(kcts) == 2
+    with pytest.raises(NotAuthorized):
+        tickets.key_change(t.number, OPERATOR, rollover=True)  # admins only
+    request = tickets.key_change(t.number, ADMIN, rollover=True)
+    kcts = world.service.approve(request.id, CHECKER).tokens
+    assert len(kcts) == 2 and tickets.get(t.number).issued_tokens == kcts
     meter = world.meter(YULIANTI_LEGACY.meter_number)  # now made with the *new* key...
     assert meter.enter_token(world.buy(YULIANTI_LEGACY.meter_number).token).kind.accepted
     assert world.diagnose(YULIANTI_LEGACY.meter_number).cause is not Cause.KEY_CHANGE_NEEDED
@@ -249,6 +257,19 @@ def test_undelivered_sale_points_to_advice(world: World) -> None:
     assert sale.reference_number in d.next_steps[0].text.en
     assert d.next_steps[0].action is Action.CONTACT_SELLER
     assert sale.token not in d.explanation.en  # the token itself comes back through advice
+    # advice is keyed by the seller's own reference: the PLN one alone would get 0092 there
+    assert f"reference {sale.channel_reference}" in d.next_steps[0].text.en
+    assert f"referensi transaksi Anda di sana: {sale.channel_reference} (ref PLN" in d.next_steps[0].text.id
+    replayed = world.service.advice(sale.channel, sale.channel_reference)
+    assert replayed.token == sale.token
+
+
+def test_no_step_claims_a_ticket_was_opened(world: World) -> None:
+    """The diagnosis advises; only a ticket use case opens a ticket."""
+    world.buy(BUDI.meter_number)
+    d = world.diagnose(BUDI.meter_number, "1234 5678 9012 3456 7890")
+    for step in d.next_steps:
+        assert "ticket is opened" not in step.text.en and "Tiket dibuat" not in step.text.id
 
 
 def test_no_sale_at_all(world: World) -> None:

@@ -43,8 +43,10 @@ _CALL_123 = NextStep(
 _TECHNICIAN = NextStep(
     Action.WAIT_FOR_TECHNICIAN,
     Text(
-        "Tiket pengaduan dibuat; petugas PLN akan datang memeriksa meter Anda.",
-        "A complaint ticket is opened; a PLN technician will visit to inspect your meter.",
+        "Buat tiket pengaduan (Contact Center 123 atau PLN Mobile); petugas PLN akan datang "
+        "memeriksa meter Anda.",
+        "Open a complaint ticket (Contact Center 123 or PLN Mobile); a PLN technician will then "
+        "visit to inspect your meter.",
     ),
 )
 
@@ -137,6 +139,10 @@ def lockout_note(until: datetime) -> Text:
 
 
 def sale_not_completed(sale: Sale) -> Finding:
+    # advice is keyed by the seller's own reference; the PLN reference alone gets 0092 there
+    advice_ref = sale.channel_reference or sale.reference
+    pln_id = f" (ref PLN {sale.reference})" if sale.channel_reference else ""
+    pln_en = f" (PLN ref {sale.reference})" if sale.channel_reference else ""
     if not sale.completed:
         text = Text(
             f"Pembelian Anda di {sale.channel} pada {wib(sale.created_at)} belum selesai di PLN, "
@@ -161,9 +167,11 @@ def sale_not_completed(sale: Sale) -> Finding:
                 Action.CONTACT_SELLER,
                 Text(
                     f"Minta {sale.channel} melakukan cek ulang (advice) dengan nomor referensi "
-                    f"{sale.reference}; token akan ditampilkan kembali tanpa membayar lagi.",
-                    f"Ask {sale.channel} to re-check the purchase (advice) with reference "
-                    f"{sale.reference}; the token is shown again without paying twice.",
+                    f"transaksi Anda di sana: {advice_ref}{pln_id}; token akan ditampilkan "
+                    "kembali tanpa membayar lagi.",
+                    f"Ask {sale.channel} to re-check the purchase (advice) with {sale.channel}'s own "
+                    f"transaction reference {advice_ref}{pln_en}; the token is shown again without "
+                    "paying twice.",
                 ),
             ),
             NextStep(
@@ -442,9 +450,9 @@ def replaced_meter_token(sale: Sale, new_meter: str | None) -> Finding:
             NextStep(
                 Action.CONTACT_123,
                 Text(
-                    f"Tiket dibuat: petugas memeriksa apakah token (ref {sale.reference}) sudah "
+                    f"Buat tiket pengaduan: petugas memeriksa apakah token (ref {sale.reference}) sudah "
                     "masuk ke meter lama dan menerbitkan kreditnya sebagai token untuk meter baru.",
-                    f"A ticket is opened: an officer checks whether the token (ref {sale.reference}) "
+                    f"Open a complaint ticket: an officer checks whether the token (ref {sale.reference}) "
                     "reached the old meter and issues its credit as a token for the new meter.",
                 ),
             ),
@@ -483,9 +491,9 @@ def key_changed_since_sale(sale: Sale, changed_at: datetime, *, certain: bool) -
             NextStep(
                 Action.CONTACT_123,
                 Text(
-                    f"Tiket dibuat: PLN menerbitkan ulang kredit token ini (ref {sale.reference}) "
+                    f"Buat tiket pengaduan: PLN menerbitkan ulang kredit token ini (ref {sale.reference}) "
                     "sebagai token dengan kunci baru. Lain kali masukkan token lama sebelum KCT.",
-                    f"A ticket is opened: PLN issues this token's credit (ref {sale.reference}) "
+                    f"Open a complaint ticket: PLN issues this token's credit (ref {sale.reference}) "
                     "again as a token for the new key. Next time, enter old tokens before the KCTs.",
                 ),
             ),
@@ -533,8 +541,8 @@ def function_not_supported(what_id: str, what_en: str) -> Finding:
             NextStep(
                 Action.CONTACT_123,
                 Text(
-                    "Tiket dibuat: petugas PLN menerbitkan token yang benar (register 0 = listrik).",
-                    "A ticket is opened: a PLN officer issues the right token (register 0 = electricity).",
+                    "Buat tiket pengaduan: petugas PLN menerbitkan token yang benar (register 0 = listrik).",
+                    "Open a complaint ticket: a PLN officer issues the right token (register 0 = electricity).",
                 ),
             ),
         ),
@@ -587,9 +595,9 @@ def key_change(tokens: tuple[str, ...], *, certain: bool, rollover: bool = False
             NextStep(
                 Action.WAIT_FOR_TECHNICIAN,
                 Text(
-                    "Tiket dibuat; petugas PLN akan memberikan token ganti kunci (KCT) lewat "
+                    "Buat tiket pengaduan; petugas PLN akan memberikan token ganti kunci (KCT) lewat "
                     "kunjungan atau WhatsApp. Masukkan berurutan, lalu masukkan lagi token Anda.",
-                    "A ticket is opened; a PLN officer gives you the key change tokens (KCT) on a "
+                    "Open a complaint ticket; a PLN officer gives you the key change tokens (KCT) on a "
                     "visit or by WhatsApp. Enter them in order, then enter your token again.",
                 ),
             ),

@@ -48,6 +48,7 @@ class Sale:
     channel: str
     kind: str = "credit"  # credit, clear_tamper, key_change, ...
     completed: bool = True
+    channel_reference: str | None = None  # the seller's own reference: what advice needs
 
 
 @dataclass(frozen=True)

@@ -135,6 +135,7 @@ def _sale_of(p: Purchase) -> Sale:
         reference=p.reference_number,
         channel=p.channel.name,
         kind="credit",
+        channel_reference=p.channel_reference,
     )
 
 
