@@ -7,6 +7,7 @@ machine-wide token is needed. Without SoftHSM2 (Debian package ``softhsm2``) the
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -335,3 +336,52 @@ def test_configuration_chooses_the_hsm_store_and_a_sale_makes_the_software_token
         key_store_for(Settings(keystore="pkcs11", pkcs11_module=softhsm), engine)
     engine.dispose()
     service.engine.dispose()
+
+
+def test_cli_checks_the_token_imports_the_kek_and_lists_keys(
+    softhsm: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from prabayar.cli.hsm import hsm_app
+    from prabayar.config import get_settings
+    from prabayar.vending.keystore_pkcs11 import aes_check_value
+
+    runner = CliRunner()
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("PRABAYAR_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("PRABAYAR_KEYSTORE", raising=False)
+    get_settings.cache_clear()
+    refused = runner.invoke(hsm_app, ["check"])
+    assert refused.exit_code == 1 and "PRABAYAR_KEYSTORE is not 'pkcs11'" in refused.output
+    env = {
+        "PRABAYAR_KEYSTORE": "pkcs11", "PRABAYAR_PKCS11_MODULE": softhsm,
+        "PRABAYAR_PKCS11_TOKEN_LABEL": TOKEN, "PRABAYAR_PKCS11_PIN": PIN, "PRABAYAR_PKCS11_KEK_LABEL": "cli-kek",
+    }  # fmt: skip
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    try:
+        checked = runner.invoke(hsm_app, ["check"])
+        assert checked.exit_code == 0, checked.output
+        assert "CKM_DES3_ECB" in checked.output and "CKM_SHA256_HMAC" in checked.output
+        assert "every mechanism offered" in checked.output and PIN not in checked.output
+        kek = bytes(range(200, 232))
+        imported = runner.invoke(hsm_app, ["import-kek"], env={"PRABAYAR_KEK": base64.b64encode(kek).decode()})
+        assert imported.exit_code == 0, imported.output
+        assert f"check value {aes_check_value(kek)}" in imported.output and "'cli-kek'" in imported.output
+        again = runner.invoke(hsm_app, ["import-kek"], env={"PRABAYAR_KEK": base64.b64encode(kek).decode()})
+        assert again.exit_code == 1 and "never overwritten" in again.output
+        bad = runner.invoke(hsm_app, ["import-kek", "--label", "x"], env={"PRABAYAR_KEK": "not base64!"})
+        assert bad.exit_code == 1 and "not valid base64" in bad.output
+        # The imported KEK unwraps what the KMC wraps under it; `keys` then lists the key.
+        store = Pkcs11KeyStore(softhsm, TOKEN, PIN, kek_label="cli-kek")
+        kcv = store.import_wrapped_vending_key("778899", 1, aes_key_wrap_with_padding(kek, VK04.reveal()), Dkga.DKGA04)
+        kek_object = next(iter(store._session.get_objects({Attribute.LABEL: "cli-kek"})))
+        assert kek_object[Attribute.EXTRACTABLE] is False and kek_object[Attribute.ENCRYPT] is False
+        store.close()
+        listed = runner.invoke(hsm_app, ["keys"])
+        assert listed.exit_code == 0, listed.output
+        assert "778899" in listed.output and kcv in listed.output and VK04.reveal().hex() not in listed.output
+    finally:
+        get_settings.cache_clear()

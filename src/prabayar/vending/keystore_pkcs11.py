@@ -29,11 +29,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pkcs11
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
 from pkcs11 import exceptions as p11e
 from sqlalchemy import Engine
 
-from prabayar.sts import DecoderKey, Dkga, KeyParameters, VendingKey, meter_pan
+from prabayar.sts import DecoderKey, Dkga, KeyParameters, VendingKey
+from prabayar.sts import meter_pan as _meter_pan
 from prabayar.sts.errors import InvalidKey
 from prabayar.sts.keys import KeyType as StsKeyType
 from prabayar.sts.keys import control_block, kdf_input
@@ -108,6 +110,23 @@ _DKGA04_USE: dict[Attribute, Any] = {
     Attribute.ENCRYPT: False,
     Attribute.DECRYPT: False,
 }
+
+
+#: The PKCS#11 mechanisms this store uses, and what for (docs/operations.md lists them too).
+REQUIRED_MECHANISMS: dict[Mechanism, str] = {
+    Mechanism.DES3_ECB: "DKGA02 cipher step E = DES(VUDK, X); the DKGA02 key check value and XOR mask",
+    Mechanism.DES3_CBC: "DKGA02 XOR with the VUDK, inside the module (CBC decryption of the mask)",
+    Mechanism.SHA256_HMAC: "DKGA04 derivation HMAC-SHA-256(VK, KDF message); DKGA04 key check values",
+    Mechanism.GENERIC_SECRET_KEY_GEN: "generating DKGA04 vending keys inside the module",
+    Mechanism.AES_KEY_WRAP: "importing vending keys wrapped per RFC 3394 (C_UnwrapKey)",
+    Mechanism.AES_KEY_WRAP_PAD: "importing vending keys wrapped per RFC 5649 (8- and 20-byte keys)",
+}
+
+
+def aes_check_value(secret: bytes) -> str:
+    """The usual key check value of an AES key: AES-ECB of a zero block, first 3 bytes in hex."""
+    encryptor = Cipher(algorithms.AES(secret), modes.ECB()).encryptor()
+    return (encryptor.update(bytes(16)) + encryptor.finalize())[:3].hex()
 
 
 def _xor(*blocks: bytes) -> bytes:
@@ -187,6 +206,34 @@ class Pkcs11KeyStore:
             raise KeyStoreError("the PKCS#11 token does not offer CKM_SHA256_HMAC (DKGA04)") from exc
         return max(1, int(info.min_key_length or 1))
 
+    def mechanism_report(self) -> list[tuple[str, bool, str]]:
+        """(mechanism, offered by the token, what the store uses it for), for ``prabayar hsm check``."""
+        offered = set(self._session.token.slot.get_mechanisms())
+        return [(f"CKM_{m.name}", m in offered, why) for m, why in REQUIRED_MECHANISMS.items()]
+
+    def import_kek(self, secret: bytes, label: str | None = None) -> str:
+        """Put the AES key-encryption key shared with the KMC into the token (unwrap-only,
+        sensitive, not extractable); returns its check value (AES of a zero block, 3 bytes)."""
+        if len(secret) not in (16, 24, 32):
+            raise KeyStoreError("the key-encryption key must be 16, 24 or 32 bytes")
+        label = label or self._kek_label
+        with self._lock:
+            existing = list(
+                self._session.get_objects({Attribute.CLASS: ObjectClass.SECRET_KEY, Attribute.LABEL: label})
+            )
+            if existing:
+                raise KeyStoreError(f"the token already holds a key labelled {label!r}; keys are never overwritten")
+            try:
+                self._session.create_object(
+                    {Attribute.CLASS: ObjectClass.SECRET_KEY, Attribute.KEY_TYPE: KeyType.AES,
+                     Attribute.VALUE: secret, Attribute.LABEL: label, Attribute.ID: label.encode(),
+                     **_LOCKED, Attribute.UNWRAP: True, Attribute.ENCRYPT: False, Attribute.DECRYPT: False,
+                     Attribute.SIGN: False, Attribute.VERIFY: False}
+                )  # fmt: skip
+            except p11e.PKCS11Error as exc:
+                raise KeyStoreError(f"the HSM refused the key-encryption key: {exc!r}") from exc
+        return aes_check_value(secret)
+
     def close(self) -> None:
         """Log out and close the session (the process's module stays loaded)."""
         with self._lock:
@@ -258,8 +305,8 @@ class Pkcs11KeyStore:
 
     # -- derivation -----------------------------------------------------------------------------
 
-    def decoder_key(self, meter_pan_: str, params: KeyParameters) -> DecoderKey:
-        cache_key = (meter_pan_, params)
+    def decoder_key(self, meter_pan: str, params: KeyParameters) -> DecoderKey:
+        cache_key = (meter_pan, params)
         with self._lock:
             cached = self._decoder_keys.get(cache_key)
             if cached is not None:
@@ -274,9 +321,9 @@ class Pkcs11KeyStore:
             try:
                 if dkga is Dkga.DKGA02:
                     assert mask is not None
-                    raw = self._dkga02(key, mask, meter_pan_, params)
+                    raw = self._dkga02(key, mask, meter_pan, params)
                 else:
-                    mac = key.sign(kdf_input(meter_pan_, params), mechanism=Mechanism.SHA256_HMAC)
+                    mac = key.sign(kdf_input(meter_pan, params), mechanism=Mechanism.SHA256_HMAC)
                     raw = bytes(mac)[: params.algorithm.key_bytes]
             except p11e.PKCS11Error as exc:
                 raise KeyStoreError(f"the HSM refused the {dkga.name} derivation: {exc!r}") from exc
@@ -290,7 +337,7 @@ class Pkcs11KeyStore:
     def _dkga02(key: _Key, mask: bytes, pan: str, params: KeyParameters) -> bytes:
         # The same X as prabayar.sts.keys._dkga02 (SPEC 8.3 step 1).
         common = params.key_type is StsKeyType.DCTK
-        x = (meter_pan.pan_block(pan, common_key=common) ^ control_block(params)).to_bytes(8, "big")
+        x = (_meter_pan.pan_block(pan, common_key=common) ^ control_block(params)).to_bytes(8, "big")
         e = bytes(key.encrypt(x, mechanism=Mechanism.DES3_ECB))  # step 2, in the module
         # Step 3, in the module: CBC-decrypting Z = DES_V(V) with IV E⊕X gives V⊕E⊕X.
         return bytes(key.decrypt(mask, mechanism=Mechanism.DES3_CBC, mechanism_param=_xor(e, x)))
