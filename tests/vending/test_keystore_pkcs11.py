@@ -36,7 +36,7 @@ from prabayar.sts import (
     VendingKey,
 )
 from prabayar.vending.db import create_engine_for, upgrade
-from prabayar.vending.demo import DEMO_CUSTOMERS, UNITS, demo_vending_key
+from prabayar.vending.demo import DEMO_CUSTOMERS, UNITS, seed_demo
 from prabayar.vending.errors import KeyUnavailable
 from prabayar.vending.keystore import KeyEncryptionKey, KeyStoreError, MasterKey, SoftwareKeyStore
 from prabayar.vending.models import AuditRow
@@ -310,16 +310,17 @@ def test_configuration_chooses_the_hsm_store_and_a_sale_makes_the_software_token
     byte for byte the token the software store's key makes for the same credit."""
     software_db, hsm_db = tmp_path / "software.sqlite3", tmp_path / "hsm.sqlite3"
     shutil.copyfile(seeded_sqlite, software_db)
-    shutil.copyfile(seeded_sqlite, hsm_db)
     settings = Settings(
         database_url=f"sqlite:///{hsm_db}", keystore="pkcs11", pkcs11_module=softhsm,
         pkcs11_token_label=TOKEN_DEMO, pkcs11_pin=PIN,
     )  # fmt: skip
     service = open_service(settings, clock=clock_type())
     assert isinstance(service.key_store, Pkcs11KeyStore)
-    for *_unit, sgc in UNITS:  # the demo's keys, as seed_demo imports them into software
-        for krn, dkga in ((1, Dkga.DKGA02), (2, Dkga.DKGA04), (3, Dkga.DKGA04)):
-            service.key_store.import_vending_key(sgc, krn, demo_vending_key(sgc, krn, dkga), dkga, actor="keyadmin")
+    upgrade(engine=service.engine)
+    seed_demo(service)  # imports the demo's vending keys into the token
+    assert {(k.sgc, k.krn) for k in service.key_store.vending_key_inventory()} == {
+        (sgc, krn) for *_unit, sgc in UNITS for krn in (1, 2, 3)
+    }
     engine = create_engine_for(f"sqlite:///{software_db}")
     software = VendingService(engine, SoftwareKeyStore(engine, master_key), clock=clock_type())
     meters = [c.meter_number for c in DEMO_CUSTOMERS[:3]] + [DEMO_CUSTOMERS[8].meter_number]
