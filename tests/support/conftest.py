@@ -22,7 +22,7 @@ from prabayar.support.meter_state import MeterStateReader
 from prabayar.support.result import Diagnosis
 from prabayar.support.ticket_service import TicketService
 from prabayar.support.vending_sources import VendingSources
-from prabayar.vending import MasterKey, PurchaseResult, SoftwareKeyStore, VendingService
+from prabayar.vending import ApprovalRequest, MasterKey, PurchaseResult, SoftwareKeyStore, VendingService
 from prabayar.vending.db import create_engine_for, upgrade
 from prabayar.vending.demo import DEMO_CUSTOMERS, seed_demo
 
@@ -34,6 +34,8 @@ SITI = DEMO_CUSTOMERS[1]
 JOKO_BLOCKED = DEMO_CUSTOMERS[10]
 YULIANTI_LEGACY = DEMO_CUSTOMERS[12]
 OPERATOR = "operator"
+ADMIN = "admin"
+CHECKER = "supervisor"  # the second admin: four eyes
 
 
 @pytest.fixture(scope="session")
@@ -99,6 +101,11 @@ class World:
     def tickets(self) -> TicketService:
         return TicketService(self.service, clock=self.clock.now)
 
+    def key_change(self, number: str, reason: str, **kwargs: Any) -> ApprovalRequest:
+        """A key change as the rules demand: asked by an admin, approved by another admin."""
+        request = self.service.key_change(ADMIN, number, reason, **kwargs)
+        return self.service.approve(request.id, CHECKER)
+
 
 @pytest.fixture
 def world(seeded_db: Path, tmp_path: Path) -> Iterator[World]:
@@ -118,13 +125,14 @@ def mistype(digits: str, position: int, new: str | None = None) -> str:
     return digits[: position - 1] + repl + digits[position:]
 
 
-__all__ = ["BUDI", "OPERATOR", "SITI", "START", "Decimal", "World", "mistype"]
+__all__ = ["ADMIN", "BUDI", "CHECKER", "OPERATOR", "SITI", "START", "Decimal", "World", "mistype"]
 
 
 # --- the web app over a seeded data dir (for support's API routes and pages) ---------------
 
 BASE_URL = "https://testserver"
-PASSWORDS = {"budi": "budi-prabayar", "siti": "siti-prabayar", "operator": "operator-prabayar"}
+PASSWORDS = {"budi": "budi-prabayar", "siti": "siti-prabayar", "operator": "operator-prabayar",
+             "admin": "admin-prabayar", "supervisor": "supervisor-prabayar"}  # fmt: skip
 
 
 @pytest.fixture(scope="session")

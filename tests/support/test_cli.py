@@ -63,16 +63,17 @@ def test_ticket_flow_from_the_cli(cli_env: Path) -> None:
     ticket = json.loads(opened.output)
     number = ticket["number"]
     assert ticket["category"] == "sixteen_digits" and ticket["diagnosis"]["cause"] == "sixteen_digits"
+    op = ["--operator", "operator"]
     steps = [
-        ["ticket", "assign", number, "teknisi-1"],
-        ["ticket", "schedule", number, "2030-01-02 09:00"],
-        ["ticket", "inspect", number, "--note", "all fine", "--ok"],
-        ["ticket", "comment", number, "customer informed"],
-        ["ticket", "resolve", number, "--resolution", "explained 20 digits"],
-        ["ticket", "close", number],
+        ["ticket", "assign", number, "teknisi-1", *op],
+        ["ticket", "schedule", number, "2030-01-02 09:00", *op],
+        ["ticket", "inspect", number, "--note", "all fine", "--ok", *op],
+        ["ticket", "comment", number, "customer informed", *op],
+        ["ticket", "resolve", number, "--resolution", "explained 20 digits", *op],
+        ["ticket", "close", number, *op],
     ]
     for args in steps:
-        result = runner.invoke(app, args)
+        result = runner.invoke(app, args, env=OPERATOR_PASSWORD)
         assert result.exit_code == 0, (args, result.output)
     shown = json.loads(runner.invoke(app, ["ticket", "show", number, "--json"]).output)
     assert shown["status"] == "closed"
@@ -82,6 +83,69 @@ def test_ticket_flow_from_the_cli(cli_env: Path) -> None:
     listed = json.loads(runner.invoke(app, ["ticket", "list", "--json"]).output)
     assert [t["number"] for t in listed] == [number]
     assert runner.invoke(app, ["ticket", "list", "--status", "bogus"]).exit_code != 0
-    refused = runner.invoke(app, ["ticket", "clear-tamper", number, "--operator", "operator"])
+    refused = runner.invoke(app, ["ticket", "clear-tamper", number, "--operator", "operator"], env=OPERATOR_PASSWORD)
     assert refused.exit_code == 1 and "closed" in refused.output
     assert "Traceback" not in refused.output
+
+
+OPERATOR_PASSWORD = {"PRABAYAR_OPERATOR_PASSWORD": "operator-prabayar"}
+
+
+def test_ticket_steps_ask_for_the_operators_password(cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PRABAYAR_OPERATOR_PASSWORD", raising=False)
+    opened = runner.invoke(app, ["ticket", "open", BUDI.meter_number, "--channel", "cc123", "--json"])
+    number = json.loads(opened.output)["number"]
+    # no password in the environment: it is asked for (hidden), as `prabayar ops` does
+    asked = runner.invoke(app, ["ticket", "assign", number, "tek", "-o", "operator"], input="operator-prabayar\n")
+    assert asked.exit_code == 0, asked.output
+    assert "Password" in asked.output and "operator-prabayar" not in asked.output
+    wrong = runner.invoke(app, ["ticket", "comment", number, "x", "-o", "operator"], input="nope\n")
+    assert wrong.exit_code == 1 and "authentication failed" in wrong.output
+    customer = runner.invoke(app, ["ticket", "comment", number, "x", "-o", "budi"],
+                             env={"PRABAYAR_OPERATOR_PASSWORD": "budi-prabayar"})  # fmt: skip
+    assert customer.exit_code == 1 and "operator or admin" in customer.output
+    shown = json.loads(runner.invoke(app, ["ticket", "show", number, "--json"]).output)
+    assert [e["actor"] for e in shown["events"]] == ["cli", "operator"]  # the proven account
+
+
+def test_key_change_and_replacement_from_the_cli_wait_for_a_second_admin(cli_env: Path) -> None:
+    opened = runner.invoke(app, ["ticket", "open", BUDI.meter_number, "--channel", "cc123", "--json"])
+    number = json.loads(opened.output)["number"]
+    operator = {"PRABAYAR_OPERATOR_PASSWORD": "operator-prabayar"}
+    admin = {"PRABAYAR_OPERATOR_PASSWORD": "admin-prabayar"}
+    refused = runner.invoke(app, ["ticket", "key-change", number, "-o", "operator"], env=operator)
+    assert refused.exit_code == 1 and "admin" in refused.output  # key change is admin-only
+    asked = runner.invoke(app, ["ticket", "key-change", number, "-o", "admin"], env=admin)
+    assert asked.exit_code == 0, asked.output
+    assert "pending approval, id 1" in asked.output
+    listed = runner.invoke(app, ["approvals", "list", "--json"])
+    assert listed.exit_code == 0 and [r["kind"] for r in json.loads(listed.output)] == ["key_change"]
+    same = runner.invoke(app, ["approvals", "approve", "1", "--admin", "admin"], env=admin)
+    assert same.exit_code == 1 and "four eyes" in same.output
+    by_operator = runner.invoke(app, ["approvals", "approve", "1", "--admin", "operator"], env=operator)
+    assert by_operator.exit_code == 1 and "admin" in by_operator.output
+    done = runner.invoke(app, ["approvals", "approve", "1", "--admin", "supervisor", "-r", "checked"],
+                         env={"PRABAYAR_OPERATOR_PASSWORD": "supervisor-prabayar"})  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert "approved" in done.output and "2." in done.output
+    shown = json.loads(runner.invoke(app, ["ticket", "show", number, "--json"]).output)
+    assert len(shown["issued_tokens"]) == 2
+
+    for step in (["assign", number, "tek"], ["inspect", number, "--note", "dead", "--ok"]):
+        assert runner.invoke(app, ["ticket", *step, "-o", "operator"], env=operator).exit_code == 0
+    new = "1410000099"
+    from prabayar import sts
+
+    new += sts.meter_number.calc_check_digit(new)
+    too_much = runner.invoke(app, ["ticket", "replace-meter", number, new, "--carried-kwh", "99999",
+                                   "-o", "operator"], env=operator)  # fmt: skip
+    assert too_much.exit_code == 1 and "monthly cap" in too_much.output
+    asked = runner.invoke(app, ["ticket", "replace-meter", number, new, "--carried-kwh", "12.39",
+                                "-o", "operator"], env=operator)  # fmt: skip
+    assert asked.exit_code == 0 and "pending approval, id 2" in asked.output and "12.3 kWh" in asked.output
+    rejected = runner.invoke(app, ["approvals", "reject", "2", "--admin", "admin", "-r", "wrong number"], env=admin)
+    assert rejected.exit_code == 0 and "rejected" in rejected.output
+    decided = json.loads(runner.invoke(app, ["approvals", "list", "--status", "all", "--json"]).output)
+    assert [(r["id"], r["status"], r["checker"]) for r in decided] == [
+        (2, "rejected", "admin"), (1, "approved", "supervisor"),
+    ]  # fmt: skip

@@ -50,7 +50,7 @@ def test_diagnosis_predicts_the_meter(world: World, seed: int) -> None:
     meter = world.meter(number, settings, made=made)
     pending_kcts: tuple[str, ...] = ()
     if legacy:
-        pending_kcts = world.service.key_change(OPERATOR, number, "TID rollover", rollover=True).tokens
+        pending_kcts = world.key_change(number, "TID rollover", rollover=True).tokens
         p = world.service.meter_key(number, actor="test", purpose="next key").params
         if not world.service.key_store.has_vending_key(p.sgc, p.krn % 9 + 1):
             world.service.generate_vending_key("admin", p.sgc, p.krn % 9 + 1)
@@ -77,7 +77,7 @@ def test_diagnosis_predicts_the_meter(world: World, seed: int) -> None:
             continue
         if action == "kc" and not key_changes and not pending_kcts and meter.state.tamper is None:
             key_changes += 1
-            pending_kcts = world.service.key_change(OPERATOR, number, "KRN update").tokens
+            pending_kcts = world.key_change(number, "KRN update").tokens
             if rng.random() < 0.5:
                 for kct in pending_kcts:
                     meter.enter_token(kct)

@@ -31,7 +31,7 @@ def test_token_used_before_a_key_change_and_typed_again_is_already_used(world: W
     meter = world.meter(BUDI.meter_number)
     sale = world.buy(BUDI.meter_number)
     assert meter.enter_token(sale.token).kind is ResultKind.ACCEPT
-    kc = world.service.key_change(OPERATOR, BUDI.meter_number, "KRN update")
+    kc = world.key_change(BUDI.meter_number, "KRN update")
     for kct in kc.tokens:
         assert meter.enter_token(kct).kind.accepted
     again = meter.enter_token(sale.token)  # now a CRC failure: the key changed
@@ -47,7 +47,7 @@ def test_used_token_out_of_the_last_token_memory_is_found_in_the_event_log(world
     assert meter.enter_token(sale.token).kind is ResultKind.ACCEPT
     for _ in range(6):  # the meter remembers the digits of its last five tokens only
         assert meter.enter_token(world.buy(BUDI.meter_number, 20_000).token).kind is ResultKind.ACCEPT
-    kc = world.service.key_change(OPERATOR, BUDI.meter_number, "KRN update")
+    kc = world.key_change(BUDI.meter_number, "KRN update")
     for kct in kc.tokens:
         meter.enter_token(kct)
     assert all(t.digits != sale.token for t in meter.state.last_tokens)
@@ -60,7 +60,7 @@ def test_token_bought_before_a_key_change_entered_after_it(world: World) -> None
     meter = world.meter(BUDI.meter_number)
     sale = world.buy(BUDI.meter_number)  # kept for later
     world.clock.advance(timedelta(hours=1))
-    kc = world.service.key_change(OPERATOR, BUDI.meter_number, "KRN update")
+    kc = world.key_change(BUDI.meter_number, "KRN update")
     for kct in kc.tokens:
         assert meter.enter_token(kct).kind.accepted
     assert meter.enter_token(sale.token).kind is ResultKind.REJECT
@@ -77,7 +77,7 @@ def test_token_bought_before_a_key_change_entered_after_it(world: World) -> None
 def test_token_bought_before_a_key_change_without_meter_state(world: World) -> None:
     sale = world.buy(BUDI.meter_number)
     world.clock.advance(timedelta(hours=1))
-    world.service.key_change(OPERATOR, BUDI.meter_number, "KRN update")
+    world.key_change(BUDI.meter_number, "KRN update")
     d = world.diagnose(BUDI.meter_number, sale.token, "GAGAL")  # a real meter: no state file
     assert d.cause is Cause.KEY_CHANGED_SINCE_SALE and d.confidence is Confidence.LIKELY
     assert d.ticket_needed
@@ -87,7 +87,7 @@ def test_token_bought_before_a_key_change_without_meter_state(world: World) -> N
 def test_token_bought_before_a_key_change_still_works_before_the_kcts(world: World) -> None:
     meter = world.meter(BUDI.meter_number)
     sale = world.buy(BUDI.meter_number)
-    world.service.key_change(OPERATOR, BUDI.meter_number, "KRN update")
+    world.key_change(BUDI.meter_number, "KRN update")
     d = world.diagnose(BUDI.meter_number, sale.token)
     assert d.cause is Cause.NO_FAULT_FOUND
     assert meter.enter_token(sale.token).kind is ResultKind.ACCEPT
@@ -95,7 +95,7 @@ def test_token_bought_before_a_key_change_still_works_before_the_kcts(world: Wor
 
 def test_key_change_sections_from_two_sets_then_the_diagnosis_repairs_the_key(world: World) -> None:
     meter = world.meter(BUDI.meter_number)
-    first = world.service.key_change(OPERATOR, BUDI.meter_number, "KRN update")
+    first = world.key_change(BUDI.meter_number, "KRN update")
     assert meter.enter_token(first.tokens[0]).kind is ResultKind.KCT_PARTIAL
     # the officer thought it failed and issued another set; the customer typed its 2nd section
     mk = world.service.meter_key(BUDI.meter_number, actor="test", purpose="officer")
@@ -115,7 +115,7 @@ def test_key_change_sections_from_two_sets_then_the_diagnosis_repairs_the_key(wo
 def test_rollover_then_tokens_in_any_order_and_an_old_token_replayed(world: World) -> None:
     number = YULIANTI_LEGACY.meter_number
     meter = world.meter(number, made=datetime(2023, 5, 1, tzinfo=UTC))  # still on base date 1993
-    kc = world.service.key_change(OPERATOR, number, "TID rollover", rollover=True)
+    kc = world.key_change(number, "TID rollover", rollover=True)
     early = world.buy(number)
     later = world.buy(number)
     for kct in kc.tokens:
@@ -240,7 +240,8 @@ def _replace(world: World, old: str) -> str:
     t = tickets.open(channel="cc123", identifier=old, actor="agent1", description="LCD mati")
     tickets.assign(t.number, "teknisi-andi", "spv1")
     tickets.record_inspection(t.number, "LCD mati", installation_ok=True, actor="teknisi-andi")
-    tickets.replace_meter(t.number, OPERATOR, new, Decimal(0))
+    request = tickets.replace_meter(t.number, OPERATOR, new, Decimal(0))
+    world.service.approve(request.id, "admin")  # four eyes: not the maker, not the inspector
     return new
 
 
@@ -303,7 +304,7 @@ ANY_KEY = sts.DecoderKey(bytes(8), sts.EncryptionAlgorithm.STA)  # class 1 is no
 
 def test_key_change_tokens_typed_again_after_success(world: World) -> None:
     meter = world.meter(BUDI.meter_number)
-    kc = world.service.key_change(OPERATOR, BUDI.meter_number, "KRN update")
+    kc = world.key_change(BUDI.meter_number, "KRN update")
     for kct in kc.tokens:
         assert meter.enter_token(kct).kind.accepted
     assert meter.enter_token(kc.tokens[0]).kind is ResultKind.REJECT
@@ -314,7 +315,7 @@ def test_key_change_tokens_typed_again_after_success(world: World) -> None:
 
 def test_key_change_timed_out_then_the_diagnosis_gives_the_set_again(world: World) -> None:
     meter = world.meter(BUDI.meter_number)
-    kc = world.service.key_change(OPERATOR, BUDI.meter_number, "KRN update")
+    kc = world.key_change(BUDI.meter_number, "KRN update")
     assert meter.enter_token(kc.tokens[0]).kind is ResultKind.KCT_PARTIAL
     world.clock.advance(timedelta(minutes=15))  # the second one only a quarter of an hour later
     assert meter.enter_token(kc.tokens[1]).kind is ResultKind.KCT_PARTIAL
@@ -403,7 +404,7 @@ def test_token_pasted_from_an_sms_with_words_around_it(world: World) -> None:
 
 def test_tamper_with_a_pending_key_change_tells_the_officer_to_enter_the_kcts_first(world: World) -> None:
     meter = world.meter(BUDI.meter_number)
-    kc = world.service.key_change(OPERATOR, BUDI.meter_number, "KRN update")  # never entered
+    kc = world.key_change(BUDI.meter_number, "KRN update")  # never entered
     meter.tamper(TamperCause.COVER_OPEN_POWER_ON)
     d = world.diagnose(BUDI.meter_number, display="PERIKSA")
     assert d.cause is Cause.TAMPER and d.ticket_needed
@@ -452,8 +453,8 @@ def test_two_key_changes_issued_and_none_taken_one_set_bridges_both(world: World
     meter = world.meter(BUDI.meter_number)
     krn = meter.state.params.krn
     world.service.generate_vending_key("admin", meter.state.params.sgc, krn % 9 + 2)
-    first = world.service.key_change(OPERATOR, BUDI.meter_number, "KRN update")
-    world.service.key_change(OPERATOR, BUDI.meter_number, "KRN update again")
+    first = world.key_change(BUDI.meter_number, "KRN update")
+    world.key_change(BUDI.meter_number, "KRN update again")
     sale = world.buy(BUDI.meter_number)
     assert meter.enter_token(first.tokens[1]).kind is ResultKind.KCT_PARTIAL  # half of the old set
     d = world.diagnose(BUDI.meter_number, sale.token, "GAGAL")
@@ -483,7 +484,7 @@ def test_a_typo_that_makes_the_value_too_large_still_finds_every_kind_of_token(w
     assert d.cause is Cause.WRONG_METER
     kept = world.buy(BUDI.meter_number)
     world.clock.advance(timedelta(hours=1))
-    for kct in world.service.key_change(OPERATOR, BUDI.meter_number, "KRN update").tokens:
+    for kct in world.key_change(BUDI.meter_number, "KRN update").tokens:
         meter.enter_token(kct)
     d2 = world.diagnose(BUDI.meter_number, "9" + kept.token[1:], "GAGAL")
     assert d2.cause is Cause.KEY_CHANGED_SINCE_SALE and [c.digits for c in d2.candidates] == [kept.token]

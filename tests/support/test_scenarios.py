@@ -15,9 +15,9 @@ import pytest
 from prabayar import sts
 from prabayar.meter import MeterSettings, ResultKind, TamperCause
 from prabayar.support.errors import MeterNotFound
+from prabayar.support.replacement import Replacement
 from prabayar.support.result import Action, Cause, Confidence
 from prabayar.support.typos import TypoClass
-from prabayar.support.replacement import Replacement
 from prabayar.vending import CustomerBlocked, MeterReplaced, NotAuthorized
 
 from .conftest import ADMIN, BUDI, CHECKER, JOKO_BLOCKED, OPERATOR, SITI, YULIANTI_LEGACY, World, mistype

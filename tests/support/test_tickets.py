@@ -14,8 +14,9 @@ from prabayar.support.errors import (
     TicketNotFound,
     TicketTransitionError,
 )
-from prabayar.support.replacement import ReplacementError
+from prabayar.support.replacement import Replacement, ReplacementError
 from prabayar.support.tickets import Channel, SlaPolicy, SlaTarget, TicketStatus
+from prabayar.vending import NotAuthorized
 
 from .conftest import BUDI, OPERATOR, SITI, World
 
@@ -121,16 +122,20 @@ def test_closing_actions_need_an_operator_and_valid_input(world: World) -> None:
     with pytest.raises(InspectionRequired):
         tickets.replace_meter(t.number, OPERATOR, "14100000992", Decimal(0))
     tickets.record_inspection(t.number, "meter dead", installation_ok=True, actor="tech")
-    with pytest.raises(SupportError):  # vending refuses a non-operator
+    with pytest.raises(NotAuthorized):  # vending refuses a non-operator
         tickets.clear_tamper(t.number, "budi")
     with pytest.raises(ReplacementError):
         tickets.replace_meter(t.number, OPERATOR, "14100000999", Decimal("1"))  # bad Luhn
     with pytest.raises(ReplacementError):
         tickets.replace_meter(t.number, OPERATOR, SITI.meter_number, Decimal("1"))  # taken
-    with pytest.raises(ReplacementError):
+    with pytest.raises(NotAuthorized):  # a permission error stays one
         tickets.replace_meter(t.number, "budi", "14100000992", Decimal("1"))
     with pytest.raises(ReplacementError):
         tickets.replace_meter(t.number, OPERATOR, "14100000992", Decimal("-1"))
-    nothing_left = tickets.replace_meter(t.number, OPERATOR, "14100000992", Decimal("0"))
+    request = tickets.replace_meter(t.number, OPERATOR, "14100000992", Decimal("0"))
+    assert tickets.get(t.number).replacement_meter is None  # pending approval
+    with pytest.raises(NotAuthorized):
+        world.service.approve(request.id, "supervisor_that_does_not_exist")
+    nothing_left = Replacement.of(world.service.approve(request.id, "admin"))
     assert nothing_left.token is None
     assert tickets.get(t.number).replacement_meter == "14100000992"

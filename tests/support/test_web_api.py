@@ -94,7 +94,18 @@ def test_operator_filters_and_key_change(web: Any) -> None:
     assert t.json()["category"] == "key_change_needed"  # the legacy 1993-base meter
     listed = web.get("/api/v1/support/tickets?status=open", headers=op).json()["tickets"]
     assert n in [x["number"] for x in listed]
-    kct = web.post(f"/api/v1/support/tickets/{n}/key-change", json={"rollover": True}, headers=op)
-    assert kct.status_code == 200, kct.text
-    assert len(kct.json()["tokens"]) == 2
+    refused = web.post(f"/api/v1/support/tickets/{n}/key-change", json={"rollover": True}, headers=op)
+    assert refused.status_code == 403, refused.text  # key change is admin-only
+    admin = bearer(web, "admin")
+    kct = web.post(f"/api/v1/support/tickets/{n}/key-change", json={"rollover": True}, headers=admin)
+    assert kct.status_code == 202, kct.text
+    assert kct.json()["status"] == "pending" and kct.json()["tokens"] == []
+    approval = kct.json()["id"]
+    same = web.post(f"/api/v1/operator/approvals/{approval}/approve", json={}, headers=admin)
+    assert same.status_code == 403 and same.json()["error"] == "four_eyes"  # the maker
+    done = web.post(f"/api/v1/operator/approvals/{approval}/approve", json={}, headers=bearer(web, "supervisor"))
+    assert done.status_code == 200, done.text
+    assert len(done.json()["tokens"]) == 2
+    ticket = web.get(f"/api/v1/support/tickets/{n}", headers=op).json()
+    assert ticket["issued_tokens"] == done.json()["tokens"]
     _err(web.post(f"/api/v1/support/tickets/{n}/assign", json={"technician": ""}, headers=op), 422)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from prabayar.cli import approvals as approvals_cli
 from prabayar.cli import meter as meter_cli
 from prabayar.cli import serve as serve_cli
 from prabayar.cli import sts as sts_cli
@@ -17,6 +18,7 @@ app.add_typer(vending_cli.db_app, name="db", help="Database: migrations.")
 app.add_typer(vending_cli.seed_app, name="seed", help="Load data (prabayar seed --demo).")
 app.add_typer(vending_cli.vend_app, name="vend", help="Sell tokens: inquiry, buy, advice, reprint.")
 app.add_typer(vending_cli.ops_app, name="ops", help="Operator: management tokens, audit log.")
+app.add_typer(approvals_cli.approvals_app, name="approvals", help="Four eyes: list, approve or reject requests.")
 app.command("serve")(serve_cli.serve)
 app.command("diagnose")(support_cli.diagnose)
 app.add_typer(support_cli.ticket_app, name="ticket", help="Complaint tickets: open, assign, visit, close.")

@@ -15,6 +15,7 @@ from rich.panel import Panel
 from rich.table import Table
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from prabayar.cli.approvals import print_pending
 from prabayar.support import (
     Diagnosis,
     DiagnosisRequest,
@@ -25,7 +26,7 @@ from prabayar.support import (
 )
 from prabayar.support.present import WIB, grouped, wib
 from prabayar.support.setup import diagnosis_engine
-from prabayar.vending import KeyStoreError, VendingError, VendingService, open_service
+from prabayar.vending import KeyStoreError, NotAuthorized, VendingError, VendingService, open_service
 
 console = Console()
 err_console = Console(stderr=True)
@@ -149,8 +150,28 @@ def _output(t: Ticket, as_json: bool) -> None:
 
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
-ActorOpt = Annotated[str, typer.Option("--actor", help="who does this step (agent, technician)")]
-OperatorOpt = Annotated[str, typer.Option("--operator", help="operator account (vending role)")]
+ActorOpt = Annotated[str, typer.Option("--actor", help="who took the complaint (agent name)")]
+#: Every step that acts as an operator names the account and proves it with its password
+#: (asked for, or PRABAYAR_OPERATOR_PASSWORD), as ``prabayar ops`` does.
+OperatorOpt = Annotated[
+    str, typer.Option("--operator", "--actor", "-o", help="operator account (asks for its password)")
+]
+PasswordOpt = Annotated[
+    str,
+    typer.Option(prompt=True, hide_input=True, envvar="PRABAYAR_OPERATOR_PASSWORD", help="operator password"),
+]
+
+
+def _as_operator(operator: str, password: str, action: Callable[[TicketService], T]) -> T:
+    """Run a ticket step as an authenticated operator or admin (never a customer login)."""
+
+    def run(tickets: TicketService) -> T:
+        who = tickets.vending.authenticate_user(operator, password)
+        if who.role not in ("operator", "admin"):
+            raise NotAuthorized(operator, "act on complaint tickets")
+        return action(tickets)
+
+    return _with_tickets(run)
 
 
 @ticket_app.command("open")
@@ -211,9 +232,11 @@ def ticket_show(number: str, as_json: JsonOpt = False) -> None:
 
 
 @ticket_app.command("assign")
-def ticket_assign(number: str, technician: str, actor: ActorOpt = "cli", as_json: JsonOpt = False) -> None:
+def ticket_assign(
+    number: str, technician: str, operator: OperatorOpt, password: PasswordOpt, as_json: JsonOpt = False
+) -> None:
     """Assign (or reassign) a technician."""
-    _output(_with_tickets(lambda s: s.assign(number, technician, actor)), as_json)
+    _output(_as_operator(operator, password, lambda s: s.assign(number, technician, operator)), as_json)
 
 
 def _wib_time(text: str) -> datetime:
@@ -228,12 +251,13 @@ def _wib_time(text: str) -> datetime:
 def ticket_schedule(
     number: str,
     at: Annotated[str, typer.Argument(help="visit time, YYYY-MM-DD HH:MM in WIB")],
-    actor: ActorOpt = "cli",
+    operator: OperatorOpt,
+    password: PasswordOpt,
     as_json: JsonOpt = False,
 ) -> None:
     """Schedule the technician's visit."""
     when = _wib_time(at)
-    _output(_with_tickets(lambda s: s.schedule_visit(number, when, actor)), as_json)
+    _output(_as_operator(operator, password, lambda s: s.schedule_visit(number, when, operator)), as_json)
 
 
 @ticket_app.command("inspect")
@@ -241,48 +265,55 @@ def ticket_inspect(
     number: str,
     note: Annotated[str, typer.Option(help="what the technician found")],
     ok: Annotated[bool, typer.Option("--ok/--not-ok", help="installation fine after the visit")],
-    actor: ActorOpt = "cli",
+    operator: OperatorOpt,
+    password: PasswordOpt,
     as_json: JsonOpt = False,
 ) -> None:
-    """Record the on-site inspection (needed before clear tamper or replacement)."""
+    """Record the on-site inspection (needed before clear tamper or replacement; the account
+    that records it cannot approve a replacement)."""
     _output(
-        _with_tickets(lambda s: s.record_inspection(number, note, installation_ok=ok, actor=actor)),
+        _as_operator(operator, password, lambda s: s.record_inspection(number, note, installation_ok=ok,
+                                                                         actor=operator)),
         as_json,
-    )
+    )  # fmt: skip
 
 
 @ticket_app.command("comment")
-def ticket_comment(number: str, text: str, actor: ActorOpt = "cli", as_json: JsonOpt = False) -> None:
+def ticket_comment(
+    number: str, text: str, operator: OperatorOpt, password: PasswordOpt, as_json: JsonOpt = False
+) -> None:
     """Add a note to the ticket's history."""
-    _output(_with_tickets(lambda s: s.comment(number, text, actor)), as_json)
+    _output(_as_operator(operator, password, lambda s: s.comment(number, text, operator)), as_json)
 
 
 @ticket_app.command("resolve")
 def ticket_resolve(
     number: str,
     resolution: Annotated[str, typer.Option(help="what fixed it")],
-    actor: ActorOpt = "cli",
+    operator: OperatorOpt,
+    password: PasswordOpt,
     as_json: JsonOpt = False,
 ) -> None:
     """Mark the ticket resolved."""
-    _output(_with_tickets(lambda s: s.resolve(number, resolution, actor)), as_json)
+    _output(_as_operator(operator, password, lambda s: s.resolve(number, resolution, operator)), as_json)
 
 
 @ticket_app.command("reopen")
 def ticket_reopen(
     number: str,
     reason: Annotated[str, typer.Option(help="why it is not fixed")],
-    actor: ActorOpt = "cli",
+    operator: OperatorOpt,
+    password: PasswordOpt,
     as_json: JsonOpt = False,
 ) -> None:
     """Reopen a resolved ticket."""
-    _output(_with_tickets(lambda s: s.reopen(number, reason, actor)), as_json)
+    _output(_as_operator(operator, password, lambda s: s.reopen(number, reason, operator)), as_json)
 
 
 @ticket_app.command("close")
-def ticket_close(number: str, actor: ActorOpt = "cli", as_json: JsonOpt = False) -> None:
+def ticket_close(number: str, operator: OperatorOpt, password: PasswordOpt, as_json: JsonOpt = False) -> None:
     """Close a resolved ticket."""
-    _output(_with_tickets(lambda s: s.close(number, actor)), as_json)
+    _output(_as_operator(operator, password, lambda s: s.close(number, operator)), as_json)
 
 
 def _print_tokens(title: str, tokens: tuple[str, ...]) -> None:
@@ -292,9 +323,9 @@ def _print_tokens(title: str, tokens: tuple[str, ...]) -> None:
 
 
 @ticket_app.command("clear-tamper")
-def ticket_clear_tamper(number: str, operator: OperatorOpt) -> None:
+def ticket_clear_tamper(number: str, operator: OperatorOpt, password: PasswordOpt) -> None:
     """Issue the clear-tamper token (only after an inspection found the installation fine)."""
-    tokens = _with_tickets(lambda s: s.clear_tamper(number, operator))
+    tokens = _as_operator(operator, password, lambda s: s.clear_tamper(number, operator))
     _print_tokens("Token clear tamper / clear-tamper token", tokens)
 
 
@@ -302,29 +333,35 @@ def ticket_clear_tamper(number: str, operator: OperatorOpt) -> None:
 def ticket_key_change(
     number: str,
     operator: OperatorOpt,
+    password: PasswordOpt,
     rollover: Annotated[bool, typer.Option(help="TID rollover: move to the next base date")] = False,
 ) -> None:
-    """Issue key change tokens (KCT) for the ticket's meter."""
-    tokens = _with_tickets(lambda s: s.key_change(number, operator, rollover=rollover))
-    _print_tokens("Token ganti kunci / key change tokens (enter in order)", tokens)
+    """Ask for key change tokens (KCT) for the ticket's meter: admins only; a second admin
+    approves (prabayar approvals approve ID) and the tokens then join the ticket."""
+    request = _as_operator(operator, password, lambda s: s.key_change(number, operator, rollover=rollover))
+    print_pending(request, console)
 
 
 @ticket_app.command("replace-meter")
 def ticket_replace_meter(
     number: str,
     new_meter: Annotated[str, typer.Argument(help="the new meter's number")],
-    carried_kwh: Annotated[str, typer.Option(help="credit left on the old meter, kWh")],
+    carried_kwh: Annotated[str, typer.Option(help="credit left on the old meter, kWh (rounded down)")],
     operator: OperatorOpt,
+    password: PasswordOpt,
 ) -> None:
-    """Replace the meter: new meter record, remaining credit as a token for the new meter."""
+    """Ask to replace the meter (new meter record, remaining credit as a token for it); an admin
+    who is neither you nor the inspector approves it."""
     try:
         kwh = Decimal(carried_kwh)
     except InvalidOperation:
         raise typer.BadParameter("carried kWh is a number such as 12.5") from None
-    done = _with_tickets(lambda s: s.replace_meter(number, operator, new_meter, kwh))
-    console.print(f"meter {done.old_meter_number} -> {done.new_meter_number}, carried {done.carried_kwh} kWh")
-    if done.token:
-        _print_tokens("Token kredit untuk meter baru / credit token for the new meter", (done.token,))
+    request = _as_operator(operator, password, lambda s: s.replace_meter(number, operator, new_meter, kwh))
+    console.print(
+        f"meter {request.payload['old_meter_number']} -> {request.payload['new_meter_number']}, "
+        f"carrying {request.payload['carried_kwh']} kWh once approved"
+    )
+    print_pending(request, console)
 
 
 __all__ = ["VendingService", "diagnose", "ticket_app"]

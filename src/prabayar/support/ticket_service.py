@@ -26,7 +26,7 @@ from prabayar.support.errors import (
 )
 from prabayar.support.models import TicketEventRow, TicketRow
 from prabayar.support.present import WIB
-from prabayar.support.replacement import Replacement, replace_meter
+from prabayar.support.replacement import replace_meter
 from prabayar.support.result import Diagnosis
 from prabayar.support.text import Text
 from prabayar.support.tickets import (
@@ -38,7 +38,7 @@ from prabayar.support.tickets import (
     TicketEvent,
     TicketStatus,
 )
-from prabayar.vending import VendingError, VendingService
+from prabayar.vending import ApprovalRequest, NotAuthorized, VendingError, VendingService, add_approval_hook
 from prabayar.vending.db import claiming_session
 from prabayar.vending.models import AuditRow, Customer, Meter
 
@@ -344,38 +344,68 @@ class TicketService:
         self._issue(number, operator, "clear_tamper_issued", result.tokens)
         return result.tokens
 
-    def key_change(self, number: str, operator: str, *, rollover: bool = False) -> tuple[str, ...]:
-        """Key change tokens (KCT) for the ticket's meter; vending switches to the new key."""
+    def key_change(self, number: str, operator: str, *, rollover: bool = False) -> ApprovalRequest:
+        """Ask for key change tokens (KCT) for the ticket's meter: admins only, and a second
+        admin approves; the approved tokens are then attached to the ticket (``on_approved``)."""
         ticket = self._open_row(number)
-        result = self._vending(
-            lambda: self.vending.key_change(operator, ticket.meter_number, f"ticket {number}", rollover=rollover)
+        request = self._vending(
+            lambda: self.vending.key_change(
+                operator, ticket.meter_number, f"ticket {number}", rollover=rollover, context={"ticket": number}
+            )
         )
-        self._issue(number, operator, "key_change_issued", result.tokens, rollover=rollover)
-        return result.tokens
+        self._requested(number, operator, "key_change_requested", request, rollover=rollover)
+        return request
 
-    def replace_meter(self, number: str, operator: str, new_meter_number: str, carried_kwh: Decimal) -> Replacement:
-        """New meter record, remaining credit as a token for it; needs a recorded inspection."""
+    def replace_meter(self, number: str, operator: str, new_meter_number: str, carried_kwh: Decimal) -> ApprovalRequest:
+        """Ask for a new meter record with the remaining credit as a token for it; needs a
+        recorded inspection, and an admin who is neither ``operator`` nor the inspector approves."""
         ticket = self._open_row(number)
         if ticket.inspected_at is None:
             raise InspectionRequired(number)
-        done = replace_meter(
-            self.vending, operator, ticket.meter_number, new_meter_number, carried_kwh, f"ticket {number}"
-        )
+        inspectors = [e.actor for e in ticket.events if e.kind == "inspected"]
+        request = replace_meter(
+            self.vending, operator, ticket.meter_number, new_meter_number, carried_kwh, f"ticket {number}",
+            inspector=inspectors[-1] if inspectors else None, ticket=number,
+        )  # fmt: skip
+        self._requested(
+            number, operator, "replacement_requested", request,
+            new_meter=request.payload["new_meter_number"], carried_kwh=request.payload["carried_kwh"],
+        )  # fmt: skip
+        return request
+
+    def _requested(self, number: str, actor: str, kind: str, request: ApprovalRequest, **detail: Any) -> None:
         now = self.now()
         with self._step(number) as (session, row):
-            row.replacement_meter = done.new_meter_number
-            if done.token:
-                row.issued_tokens = " ".join([*(row.issued_tokens or "").split(), done.token])
-            self._record(
-                session, row, operator, "meter_replaced", now,
-                new_meter=done.new_meter_number, carried_kwh=done.carried_kwh,
-            )  # fmt: skip
-        return done
+            self._record(session, row, actor, kind, now, approval=request.id, **detail)
+
+    def on_approved(self, request: ApprovalRequest) -> None:
+        """An approved key change or replacement for a ticket: its tokens join the ticket."""
+        number = request.payload.get("ticket")
+        if not number or request.checker is None:
+            return
+        now = self.now()
+        with self._step(number) as (session, row):
+            tokens = list(request.tokens)
+            row.issued_tokens = " ".join([*(row.issued_tokens or "").split(), *tokens])
+            if request.kind == "meter_replacement":
+                row.replacement_meter = request.payload["new_meter_number"]
+                self._record(
+                    session, row, request.checker, "meter_replaced", now, approval=request.id,
+                    maker=request.maker, new_meter=row.replacement_meter,
+                    carried_kwh=request.payload["carried_kwh"], tokens=len(tokens),
+                )  # fmt: skip
+            else:
+                self._record(
+                    session, row, request.checker, "key_change_issued", now, approval=request.id,
+                    maker=request.maker, rollover=request.payload.get("rollover", False), tokens=len(tokens),
+                )  # fmt: skip
 
     @staticmethod
     def _vending(call: Callable[[], _T]) -> _T:
         try:
             return call()
+        except NotAuthorized:
+            raise  # a permission error stays one (403 on the web, not a ticket error)
         except VendingError as exc:
             raise SupportError(Text(exc.message_id, exc.message_en)) from exc
 
@@ -393,3 +423,11 @@ def _find_meter(session: Session, identifier: str) -> Meter:
     if meter is None:
         raise MeterNotFound(identifier)
     return meter
+
+
+def _follow_up(service: VendingService, request: ApprovalRequest, result: dict[str, Any]) -> None:
+    TicketService(service).on_approved(request)
+
+
+add_approval_hook("key_change", _follow_up)
+add_approval_hook("meter_replacement", _follow_up)

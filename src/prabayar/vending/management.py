@@ -197,10 +197,12 @@ class ManagementUseCases(ApprovalUseCases):
         *,
         new_krn: int | None = None,
         rollover: bool = False,
+        context: dict[str, Any] | None = None,
     ) -> ApprovalRequest:
         """Ask for key change tokens moving the meter to a new key revision (and base date on
         rollover). Admins only, on every face: ``AdminRequired`` for anyone else. The request
-        waits for a second admin; the tokens are made when it is approved.
+        waits for a second admin; the tokens are made when it is approved. ``context`` (JSON)
+        is kept in the payload for the layers above (support puts the ticket number there).
         """
         why = self._reason(reason)
         with reading_session(self.engine) as session:
@@ -214,7 +216,7 @@ class ManagementUseCases(ApprovalUseCases):
             number = meter.meter_number
         if not self.key_store.has_vending_key(params.sgc, params.krn):
             raise KeyUnavailable(params.sgc, params.krn)
-        payload = {"meter_number": number, "new_krn": params.krn, "rollover": rollover}
+        payload = {**(context or {}), "meter_number": number, "new_krn": params.krn, "rollover": rollover}
         return self.request_approval("key_change", operator, why, payload, meter_number=number)
 
     def _key_change_params(self, meter: Meter, new_krn: int | None, rollover: bool) -> KeyParameters:

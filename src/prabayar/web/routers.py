@@ -9,20 +9,22 @@ A new router uses the same building blocks as the ones below: ``prabayar.web.dep
 ``CurrentCustomer``, ... for the API), ``prabayar.web.pages.guards`` (``PageOperator``,
 ``PageCustomer``, ``Csrf``) and ``prabayar.web.pages.rendering.render`` for pages (templates
 extend ``base.html``); raise ``prabayar.web.errors.WebError`` subclasses for errors. The
-authorisation matrix test (tests/web/test_authorization.py) leaves ``/api/v1/support/*`` to the
-support package's own tests.
+authorisation matrix test (tests/web/test_authorization.py) covers every route of the OpenAPI
+document, the support tickets and the approvals included.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
+from prabayar.web.api import approvals as api_approvals
 from prabayar.web.api import auth as api_auth
 from prabayar.web.api import channel as api_channel
 from prabayar.web.api import health as api_health
 from prabayar.web.api import me as api_me
 from prabayar.web.api import operator as api_operator
 from prabayar.web.api import support as api_support
+from prabayar.web.pages import approvals as page_approvals
 from prabayar.web.pages import auth as page_auth
 from prabayar.web.pages import customer as page_customer
 from prabayar.web.pages import meter as page_meter
@@ -35,6 +37,7 @@ API_ROUTERS: list[APIRouter] = [
     api_channel.router,
     api_me.router,
     api_operator.router,
+    api_approvals.router,
     api_support.router,
 ]
 
@@ -44,4 +47,5 @@ PAGE_ROUTERS: list[APIRouter] = [
     page_customer.router,
     page_meter.router,
     page_operator.router,
+    page_approvals.router,
 ]

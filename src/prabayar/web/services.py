@@ -49,6 +49,11 @@ _STATUS_BY_CODE = {
 _BY_NAME = {
     "AuthenticationFailed": (401, "invalid_credentials"),
     "NotAuthorized": (403, "forbidden"),
+    "AdminRequired": (403, "admin_required"),
+    "FourEyesViolation": (403, "four_eyes"),
+    "ApprovalNotFound": (404, "approval_not_found"),
+    "ApprovalNotPending": (409, "approval_not_pending"),
+    "CarriedCreditAboveCap": (422, "carried_credit_above_cap"),
     "ReasonRequired": (422, "reason_required"),
     "KeyChangeRequired": (409, "key_change_required"),
     "KeyUnavailable": (503, "key_unavailable"),

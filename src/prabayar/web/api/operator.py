@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse
 
+from prabayar.vending import ApprovalRequest
+from prabayar.web.api.approvals import PENDING_RESPONSE, accepted
 from prabayar.web.api.schemas import (
     AuditEntryOut,
     AuditListOut,
@@ -93,8 +96,9 @@ def audit(
 @router.post(
     "/management-tokens",
     response_model=ManagementOut,
-    responses=_ERRORS,
-    summary="Issue a management token (clear tamper, clear credit, power limit, key change)",
+    responses={**_ERRORS, **PENDING_RESPONSE},
+    summary="Issue a management token (clear tamper, power limit); clear credit and key change "
+    "(admins only) are recorded as pending approval (202)",
 )
 def management_token(
     body: ManagementIn,
@@ -102,7 +106,7 @@ def management_token(
     services: ServicesDep,
     limiter: LimiterDep,
     limits: LimitsDep,
-) -> ManagementOut:
+) -> ManagementOut | JSONResponse:
     if body.kind == "key_change" and operator.role != "admin":
         raise Forbidden("Penggantian kunci (KCT) hanya oleh admin.", "Key change tokens are for admins only.")
     limiter.hit(f"operator:{operator.subject}", limits.operator_tokens)
@@ -115,4 +119,6 @@ def management_token(
         register=body.credit_register,
         rollover=body.rollover,
     )
+    if isinstance(result, ApprovalRequest):
+        return accepted(result)
     return ManagementOut.of(result)

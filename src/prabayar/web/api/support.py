@@ -29,6 +29,7 @@ from prabayar.support import (
 )
 from prabayar.support.result import Diagnosis
 from prabayar.support.setup import meter_state_reader
+from prabayar.web.api.approvals import PENDING_RESPONSE, ApprovalOut
 from prabayar.web.api.schemas import Identifier, error_responses
 from prabayar.web.deps import (
     ApiPrincipal,
@@ -382,20 +383,24 @@ def clear_tamper(operator: CurrentOperator, services: ServicesDep,
     return _tokens(services, number, lambda s: s.clear_tamper(number, operator.subject))
 
 
-@router.post("/tickets/{number}/key-change", response_model=TokensOut, responses=_ERRORS,
-             summary="Issue key change tokens (KCT)")  # fmt: skip
+@router.post("/tickets/{number}/key-change", status_code=202, response_model=ApprovalOut,
+             responses={**_ERRORS, **PENDING_RESPONSE},
+             summary="Ask for key change tokens (KCT): admins only; a second admin approves")  # fmt: skip
 def key_change(body: KeyChangeIn, operator: CurrentOperator, services: ServicesDep,
-               number: str = TicketNumber) -> TokensOut:  # fmt: skip
-    return _tokens(services, number,
-                   lambda s: s.key_change(number, operator.subject, rollover=body.rollover))  # fmt: skip
+               number: str = TicketNumber) -> ApprovalOut:  # fmt: skip
+    tickets = tickets_of(services)
+    request = support_call(services.call, tickets.key_change, number, operator.subject, rollover=body.rollover)
+    return ApprovalOut.of(request)
 
 
-@router.post("/tickets/{number}/replace-meter", response_model=TokensOut, responses=_ERRORS,
-             summary="Replace the meter; remaining credit as a token for the new one")  # fmt: skip
+@router.post("/tickets/{number}/replace-meter", status_code=202, response_model=ApprovalOut,
+             responses={**_ERRORS, **PENDING_RESPONSE},
+             summary="Ask to replace the meter (remaining credit as a token for the new one); "
+                     "an admin who is neither the maker nor the inspector approves")  # fmt: skip
 def replace(body: ReplaceIn, operator: CurrentOperator, services: ServicesDep,
-            number: str = TicketNumber) -> TokensOut:  # fmt: skip
-    def act(s: TicketService) -> tuple[str, ...]:
-        done = s.replace_meter(number, operator.subject, body.new_meter_number, body.carried_kwh)
-        return (done.token,) if done.token else ()
-
-    return _tokens(services, number, act)
+            number: str = TicketNumber) -> ApprovalOut:  # fmt: skip
+    tickets = tickets_of(services)
+    request = support_call(
+        services.call, tickets.replace_meter, number, operator.subject, body.new_meter_number, body.carried_kwh
+    )
+    return ApprovalOut.of(request)

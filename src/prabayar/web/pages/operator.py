@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from prabayar.vending import ApprovalRequest
 from prabayar.web.deps import LimiterDep, LimitsDep, ServicesDep
 from prabayar.web.errors import Forbidden, InvalidRequest, WebError
 from prabayar.web.i18n import language_of, pick
@@ -83,7 +84,10 @@ def management_token(
         result = services.issue_management_token(
             operator.subject, meter_number, kind, reason.strip(), watts=watt_value, rollover=rollover == "yes"
         )
-        context["issued"] = result
+        if isinstance(result, ApprovalRequest):
+            context["pending"] = result  # four eyes: recorded, waits for another admin
+        else:
+            context["issued"] = result
         status = 200
     except WebError as exc:
         context["error"] = pick(lang, exc.message_id, exc.message_en)

@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from prabayar.support import Channel, TicketStatus
 from prabayar.support.present import WIB
+from prabayar.vending import ApprovalRequest
 from prabayar.web.api.support import (
     run_diagnosis,
     support_call,
@@ -24,6 +25,7 @@ from prabayar.web.api.support import (
 from prabayar.web.deps import LimiterDep, LimitsDep, ServicesDep
 from prabayar.web.errors import InvalidRequest, WebError
 from prabayar.web.i18n import language_of, pick
+from prabayar.web.pages.approvals import pending_message
 from prabayar.web.pages.guards import Csrf, PageCustomer, PageOperator, PageUser
 from prabayar.web.pages.rendering import flash, render
 from prabayar.web.security import Principal
@@ -226,6 +228,7 @@ def desk_action(
     tickets = tickets_of(services)
     me = operator.subject
     issued: tuple[str, ...] = ()
+    pending: ApprovalRequest | None = None
     try:
         if action not in ACTIONS:
             raise InvalidRequest("Langkah tidak dikenal.", "Unknown step.")
@@ -247,17 +250,18 @@ def desk_action(
         elif action == "clear_tamper":
             issued = support_call(lambda: services.call(tickets.clear_tamper, number, me))
         elif action == "key_change":
-            issued = support_call(lambda: services.call(tickets.key_change, number, me, rollover=rollover == "yes"))
+            pending = support_call(lambda: services.call(tickets.key_change, number, me, rollover=rollover == "yes"))
         else:
-            done = support_call(tickets.replace_meter, number, me, new_meter_number.strip(),
-                                _kwh(carried_kwh))  # fmt: skip
-            issued = (done.token,) if done.token else ()
+            pending = support_call(lambda: services.call(tickets.replace_meter, number, me,
+                                                         new_meter_number.strip(), _kwh(carried_kwh)))  # fmt: skip
     except WebError as exc:
         flash(request, exc.message_id, exc.message_en, kind="error")
         return RedirectResponse(f"/konsol/tiket/{number}", status_code=303)
     if issued:
         listed = " | ".join(" ".join(t[i : i + 4] for i in range(0, 20, 4)) for t in issued)
         flash(request, f"Token diterbitkan: {listed}", f"Tokens issued: {listed}")
+    if pending is not None:
+        flash(request, *pending_message(pending))
     return RedirectResponse(f"/konsol/tiket/{number}", status_code=303)
 
 
