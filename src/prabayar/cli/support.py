@@ -62,7 +62,7 @@ def _with_tickets(action: Callable[[TicketService], T]) -> T:
 def _render_diagnosis(d: Diagnosis) -> None:
     lines = [
         f"[bold]{d.cause.value}[/bold] ({d.confidence.value})"
-        + ("  [yellow]tiket diperlukan / ticket needed[/yellow]" if d.ticket_needed else ""),
+        + ("  [yellow]perlu tiket (belum dibuat) / ticket needed (none opened)[/yellow]" if d.ticket_needed else ""),
         "",
         d.explanation.id,
         f"[dim]{d.explanation.en}[/dim]",
@@ -82,6 +82,12 @@ def _render_diagnosis(d: Diagnosis) -> None:
     for f in d.other_findings:
         lines.append(f"[yellow]{f.id}[/yellow]")
     title = f"Diagnosis meter {d.meter_number}"
+    if d.ticket_needed:
+        lines.append("")
+        lines.append(
+            "[yellow]Buka tiket pengaduan / open a complaint ticket:[/yellow] "
+            f"prabayar ticket open {d.meter_number or 'METER'} --channel cc123 --token DIGITS"
+        )
     console.print(Panel("\n".join(lines), title=title, expand=False))
     if d.evidence:
         table = Table("source", "evidence", title="Evidence", show_lines=False)
