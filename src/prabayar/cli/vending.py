@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from prabayar.cli.approvals import print_pending
 from prabayar.config import get_settings
 from prabayar.sts import Dkga
 from prabayar.vending import (
@@ -252,6 +253,24 @@ def _print_tokens(kind: str, tokens: tuple[str, ...]) -> None:
         _out().print(f"  {i}. [bold green]{group_token(token)}[/bold green]")
 
 
+@ops_app.command("revoke-sessions")
+def ops_revoke_sessions(username: str, operator: OperatorOpt, reason: ReasonOpt, password: PasswordOpt) -> None:
+    """End every browser session and bearer token of USERNAME on every server (audited)."""
+    from prabayar.web.security import TOKEN_LIFETIME_SECONDS
+    from prabayar.web.state import open_state
+
+    settings = get_settings()
+
+    def run(service: VendingService) -> int:
+        service.authenticate_user(operator, password)
+        service.record_access_revocation(operator, username, reason)
+        state = open_state(settings.redis_url, service.engine, prefix=settings.redis_prefix)
+        return state.revoke_user(username, TOKEN_LIFETIME_SECONDS)
+
+    ended = _run(run)
+    _out().print(f"{username}: {ended} session(s) ended; every token issued before now is refused")
+
+
 @ops_app.command("clear-tamper")
 def ops_clear_tamper(meter: str, operator: OperatorOpt, reason: ReasonOpt, password: PasswordOpt) -> None:
     """Issue a clear-tamper token."""
@@ -267,9 +286,10 @@ def ops_clear_credit(
     password: PasswordOpt,
     register: Annotated[int, typer.Option(help="0 electricity, 65535 all")] = 0,
 ) -> None:
-    """Issue a clear-credit token."""
+    """Ask for a clear-credit token: pending until an admin other than you approves it
+    (prabayar approvals approve ID)."""
     r = _as_operator(operator, password, lambda s: s.clear_credit(operator, meter, reason, register))
-    _print_tokens(r.kind, r.tokens)
+    print_pending(r, _out())
 
 
 @ops_app.command("power-limit")
@@ -294,13 +314,14 @@ def ops_key_change(
     krn: Annotated[int | None, typer.Option(help="new key revision (default: next)")] = None,
     rollover: Annotated[bool, typer.Option("--rollover", help="TID rollover: move to the next base date")] = False,
 ) -> None:
-    """Issue key change tokens (KCT), including the TID-rollover key change."""
+    """Ask for key change tokens (KCT), including the TID-rollover key change: admins only, and
+    pending until a second admin approves it (prabayar approvals approve ID)."""
     r = _as_operator(
         operator,
         password,
         lambda s: s.key_change(operator, meter, reason, new_krn=krn, rollover=rollover),
     )
-    _print_tokens(r.kind, r.tokens)
+    print_pending(r, _out())
 
 
 @ops_app.command("vending-key")

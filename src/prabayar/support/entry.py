@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from prabayar.digits import is_digits
 from prabayar.sts import meter_number
 
 _SEPARATORS = re.compile(r"[\s\-./]+")
@@ -76,7 +77,7 @@ class TypedEntry:
 def read_entry(text: str) -> TypedEntry:
     """Strip the spaces, hyphens and dots receipts and chat messages put between groups."""
     compact = _SEPARATORS.sub("", text.strip())
-    return TypedEntry(raw=text, digits=compact if compact.isdigit() else None)
+    return TypedEntry(raw=text, digits=compact if is_digits(compact) else None)
 
 
 class NumberKind(StrEnum):

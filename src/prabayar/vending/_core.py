@@ -23,6 +23,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, joinedload
 
 from prabayar import sts
+from prabayar.digits import is_digits
 from prabayar.sts import (
     BaseDate,
     DecoderKey,
@@ -258,7 +259,7 @@ class ServiceCore:
     def _find_meter(self, session: Session, identifier: str, *, lock: bool = False) -> Meter:
         """The meter behind an identifier, whatever its status (typed errors when unknown)."""
         ident = sts.meter_number.compact(identifier)
-        if not ident.isdigit():
+        if not is_digits(ident):
             raise UnknownMeter(ident, detail="a meter number or IDPEL has only digits")
         if len(ident) == 12:
             customer = session.scalar(select(Customer).where(Customer.idpel == ident))

@@ -13,6 +13,8 @@ from prabayar.vending.db import claiming_session, reading_session
 from prabayar.vending.errors import (
     AuthenticationFailed,
     InvalidRequest,
+    NotAuthorized,
+    ReasonRequired,
     UnknownCustomer,
 )
 from prabayar.vending.models import (
@@ -113,3 +115,28 @@ class AccessUseCases(ServiceCore):
             if customer is None:
                 raise UnknownCustomer(idpel)
             return [self._inquiry_of(session, m, now) for m in sorted(customer.meters, key=lambda m: m.id)]
+
+    def record_access_revocation(self, actor: str, username: str, reason: str) -> str:
+        """Check and audit that ``actor`` ends every session and token of ``username``.
+
+        The actor must be an active operator or admin (read from the database, not trusted from
+        the face); only an admin may end an admin's access; a reason is required. Returns the
+        target's role. The faces then revoke in their shared session store
+        (``prabayar.web.state``).
+        """
+        if not reason or not reason.strip():
+            raise ReasonRequired()
+        now = self.now()
+        with claiming_session(self.engine) as session:
+            acting = session.scalar(select(UserAccount).where(UserAccount.username == actor))
+            if acting is None or not acting.active or acting.role not in (Role.OPERATOR.value, Role.ADMIN.value):
+                raise NotAuthorized(actor, "end another user's sessions")
+            target = session.scalar(select(UserAccount).where(UserAccount.username == username))
+            if target is None:
+                raise InvalidRequest("PENGGUNA TIDAK DIKENAL", f"there is no user named {username!r}")
+            if target.role == Role.ADMIN.value and acting.role != Role.ADMIN.value:
+                raise NotAuthorized(actor, "end an admin's sessions")
+            self._audit(
+                session, now, actor, "user.access_revoked", None, username=target.username, reason=reason.strip()
+            )
+            return str(target.role)

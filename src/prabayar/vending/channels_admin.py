@@ -18,6 +18,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from prabayar.digits import is_digits
 from prabayar.vending import accounts, validation
 from prabayar.vending._core import _channel_info
 from prabayar.vending.db import claiming_session, reading_session
@@ -28,7 +29,7 @@ from prabayar.vending.pricing import AdminFeeRule
 from prabayar.vending.reference import STANDARD_MAX_NOMINAL, STANDARD_MIN_NOMINAL, STANDARD_NOMINALS
 from prabayar.vending.results import ChannelInfo
 
-_CODE = re.compile(r"^[A-Z0-9_-]{2,16}$")
+_CODE = re.compile(r"[A-Z0-9_-]{2,16}")  # fullmatch, never "$"
 DEFAULT_PURCHASES_PER_MINUTE = 600
 #: The highest nominal any channel may be configured to sell (H2H products, PLN.md 2.7).
 MAX_CONFIGURABLE_NOMINAL = 50_000_000
@@ -68,7 +69,7 @@ def _fee_rule(admin_fee: object) -> AdminFeeRule:
             return AdminFeeRule.flat(admin_fee)
         if isinstance(admin_fee, str):
             text = admin_fee.strip()
-            if text.isdigit():
+            if is_digits(text):
                 return AdminFeeRule.flat(int(text))
             pairs = [p.split(":") for p in text.split(",") if p.strip()]
             return AdminFeeRule(tuple((int(a), int(b)) for a, b in pairs))
@@ -155,7 +156,7 @@ class ChannelAdminUseCases(MasterDataUseCases):
         """A new channel and its first API key (returned once, never stored in clear)."""
         why = validation.reason(reason)
         channel_code = (code or "").strip().upper()
-        if not _CODE.match(channel_code):
+        if not _CODE.fullmatch(channel_code):
             raise validation.InvalidField(
                 "code", "KODE LOKET TIDAK VALID", "a channel code is 2-16 of A-Z, 0-9, '_' or '-'"
             )

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from prabayar.digits import is_digits
 from prabayar.sts import KeyParameters
 from prabayar.vending import validation
 from prabayar.vending._core import ServiceCore
@@ -204,7 +205,7 @@ class MasterDataUseCases(ServiceCore):
         """A new unit; every tariff class gets ``default_rate`` unless ``pbjt_rates`` names it."""
         why = validation.reason(reason)
         unit_code = (code or "").strip()
-        if not unit_code.isdigit() or not 1 <= len(unit_code) <= 8:
+        if not is_digits(unit_code) or not 1 <= len(unit_code) <= 8:
             raise validation.InvalidField("unit", "KODE UNIT TIDAK VALID", "a unit code is 1-8 digits")
         uid, up3 = " ".join((uid_name or "").split()).upper(), " ".join((up3_name or "").split()).upper()
         if not 1 <= len(uid) <= 80 or not 1 <= len(up3) <= 80:

@@ -12,10 +12,11 @@ from collections.abc import Iterable
 from typing import Protocol, TypeVar
 
 from prabayar import sts
+from prabayar.digits import is_digits
 from prabayar.sts import BaseDate, Dkga, EncryptionAlgorithm, KeyParameters, KeyType
 from prabayar.vending.errors import InvalidRequest
 
-_PHONE = re.compile(r"^\+?[0-9]{8,15}$")
+_PHONE = re.compile(r"\+?[0-9]{8,15}")
 _BASE_DATES = {"1993": BaseDate.Y1993, "2014": BaseDate.Y2014, "2035": BaseDate.Y2035,
                "93": BaseDate.Y1993, "14": BaseDate.Y2014, "35": BaseDate.Y2035}  # fmt: skip
 
@@ -35,7 +36,7 @@ def _text(value: object) -> str:
 def idpel(value: object) -> str:
     """A 12-digit IDPEL (ID pelanggan); spaces are ignored."""
     text = _text(value).replace(" ", "")
-    if len(text) != 12 or not text.isdigit():
+    if len(text) != 12 or not is_digits(text):
         raise InvalidField("idpel", "ID PELANGGAN HARUS 12 DIGIT ANGKA", f"an IDPEL has 12 digits, got {text!r}")
     return text
 
@@ -70,7 +71,7 @@ def phone(value: object) -> str | None:
     text = _text(value).replace(" ", "").replace("-", "")
     if not text:
         return None
-    if not _PHONE.match(text):
+    if not _PHONE.fullmatch(text):
         raise InvalidField("phone", "NOMOR TELEPON TIDAK VALID", f"a phone number has 8-15 digits, got {text!r}")
     return text
 
@@ -78,7 +79,7 @@ def phone(value: object) -> str | None:
 def power_va(value: object) -> int:
     """The contracted power in VA (a whole number, 1 VA to 100 MVA)."""
     text = _text(value).replace(".", "").replace(",", "")
-    if not text.isdigit() or not 0 < int(text) <= 100_000_000:
+    if not is_digits(text) or not 0 < int(text) <= 100_000_000:
         raise InvalidField("power_va", "DAYA (VA) TIDAK VALID", f"the power is a whole number of VA, got {text!r}")
     return int(text)
 
@@ -108,10 +109,10 @@ def key_parameters(
     ``dkga`` 02/04, ``base_date`` 1993/2014/2035 (or 93/14/35); EA 11 (MISTY1) needs DKGA04.
     """
     sgc_text = _text(sgc)
-    if len(sgc_text) != 6 or not sgc_text.isdigit():
+    if len(sgc_text) != 6 or not is_digits(sgc_text):
         raise InvalidField("sgc", "SGC HARUS 6 DIGIT", f"a supply group code has 6 digits, got {sgc_text!r}")
     ti = _text(tariff_index)
-    if len(ti) != 2 or not ti.isdigit():
+    if len(ti) != 2 or not is_digits(ti):
         raise InvalidField("tariff_index", "INDEKS TARIF HARUS 2 DIGIT", f"a tariff index has 2 digits, got {ti!r}")
     krn_text = _text(krn)
     if len(krn_text) != 1 or krn_text not in "123456789":
@@ -134,7 +135,7 @@ def key_parameters(
         raise InvalidField("base_date", "TANGGAL DASAR HARUS 1993, 2014 ATAU 2035",
                            f"the base date is 1993, 2014 or 2035, got {_text(base_date)!r}")  # fmt: skip
     ken_text = _text(ken)
-    if not ken_text.isdigit() or not 0 <= int(ken_text) <= 255:
+    if not is_digits(ken_text) or not 0 <= int(ken_text) <= 255:
         raise InvalidField("ken", "KEN HARUS 0-255", f"a key expiry number is 0..255, got {ken_text!r}")
     if algorithm is EncryptionAlgorithm.MISTY1 and dkga_text != "04":
         raise InvalidField("dkga", "EA 11 (MISTY1) MEMERLUKAN DKGA04", "EA 11 (MISTY1) needs DKGA 04")

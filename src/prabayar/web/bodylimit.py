@@ -13,6 +13,7 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from prabayar.digits import is_digits
 from prabayar.web.context import current_request_id
 from prabayar.web.errors import InvalidJson, PayloadTooLarge, WebError
 
@@ -35,7 +36,7 @@ class BodyLimitMiddleware:
                     declared = int(value)  # ASCII digits only: int() of bytes refuses others
                 except ValueError:
                     declared = -1
-                if declared < 0 or not value.isdigit():
+                if declared < 0 or not is_digits(value.decode("latin-1")):
                     await self._refuse(send, 400)
                     return
                 if declared > self.max_body:

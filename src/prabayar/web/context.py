@@ -8,7 +8,7 @@ import uuid
 from contextvars import ContextVar
 
 _request_id: ContextVar[str] = ContextVar("prabayar_request_id", default="-")
-_ACCEPTABLE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_ACCEPTABLE = re.compile(r"[A-Za-z0-9._:-]{1,64}")  # fullmatch, never "$"
 
 
 def current_request_id() -> str:
@@ -18,7 +18,7 @@ def current_request_id() -> str:
 
 def new_request_id(offered: str | None) -> str:
     """Keep a caller's id when it is short and harmless (for tracing across systems), else mint one."""
-    if offered and _ACCEPTABLE.match(offered):
+    if offered and _ACCEPTABLE.fullmatch(offered):
         return offered
     return uuid.uuid4().hex
 

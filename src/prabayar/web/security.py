@@ -28,6 +28,7 @@ class Principal:
 
 
 ROLES = ("channel", "customer", "operator", "admin")
+TOKEN_LIFETIME_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class TokenSigner:
     access) is checked against :mod:`prabayar.web.state` by the token's id and issue time.
     """
 
-    def __init__(self, secret: str, max_age_seconds: int = 3600) -> None:
+    def __init__(self, secret: str, max_age_seconds: int = TOKEN_LIFETIME_SECONDS) -> None:
         self._serializer = URLSafeTimedSerializer(secret, salt="prabayar.api-token")
         self.max_age_seconds = max_age_seconds
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from prabayar.config import Settings
+from prabayar.digits import is_digits
 from prabayar.meter import (
     AesGcmBox,
     ManualClock,
@@ -93,6 +94,10 @@ class VirtualMeters:
         self._guard = threading.Lock()
 
     def path(self, meter_number: str) -> Path:
+        """The state file; only an 11- or 13-digit ASCII number names one (no second file for
+        ``"14100000018\\n"``, no path tricks)."""
+        if not (is_digits(meter_number) and len(meter_number) in (11, 13)):
+            raise ValueError(f"not a meter number: {meter_number!r}")
         return self.directory / f"{meter_number}.json"
 
     def _sealing_box(self) -> AesGcmBox:
@@ -171,7 +176,7 @@ class _Event:
 
 
 _CREDIT = re.compile(r"^credit \+([0-9.]+) kWh, total ([0-9.]+) kWh\b")
-_CODE = re.compile(r"^code '([^']*)'$")
+_CODE = re.compile(r"code '([^']*)'")  # fullmatch
 
 
 def _comma(number: str) -> str:
@@ -184,7 +189,7 @@ def event_words(kind: str, detail: str, lang: str) -> str:
     if kind == "token_accepted" and (credit := _CREDIT.match(detail)):
         added, total = _comma(credit[1]), _comma(credit[2])
         return f"+{added} kWh, total {total} kWh" if lang == "en" else f"+{added} kWh, sisa {total} kWh"
-    if kind == "unknown_code" and (code := _CODE.match(detail)):
+    if kind == "unknown_code" and (code := _CODE.fullmatch(detail)):
         return code[1]
     if kind == "token_rejected":
         if detail.endswith("already used"):

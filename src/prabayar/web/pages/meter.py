@@ -20,12 +20,12 @@ from prabayar.web.virtual_meters import VirtualMeters, result_document
 
 router = APIRouter(prefix="/meter")
 
-_METER_NUMBER = re.compile(r"^[0-9]{11,13}$")
+_METER_NUMBER = re.compile(r"[0-9]{11,13}")  # used with fullmatch: "$" would accept a newline
 
 
 def _allowed(services: Services, user: Principal, meter_number: str) -> None:
     """A customer opens only their own meters; operators and admins any meter."""
-    if not _METER_NUMBER.match(meter_number):
+    if not _METER_NUMBER.fullmatch(meter_number):
         raise NotFound()
     if user.role == "customer" and not services.owns_meter(user, meter_number):
         raise NotFound("Meter tidak ditemukan di akun Anda.", "This meter is not in your account.")
