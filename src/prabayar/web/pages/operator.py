@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from prabayar.digits import is_digits, parse_digits
 from prabayar.vending import ApprovalRequest
 from prabayar.web.deps import LimiterDep, LimitsDep, ServicesDep
 from prabayar.web.errors import Forbidden, InvalidRequest, WebError
@@ -21,7 +22,7 @@ from prabayar.web.services import Services
 router = APIRouter(prefix="/konsol")
 
 MANAGEMENT_KINDS = ("clear_tamper", "clear_credit", "set_power_limit", "key_change")
-_DIGITS = re.compile(r"^[0-9]{11,13}$")
+_DIGITS = re.compile(r"[0-9]{11,13}")  # fullmatch, never "$"
 
 
 def _customer_view(services: Services, identifier: str) -> dict[str, Any]:
@@ -36,7 +37,7 @@ def console(request: Request, operator: PageOperator, services: ServicesDep, q: 
     context: dict[str, Any] = {"q": q, "kinds": MANAGEMENT_KINDS}
     if query:
         lang = language_of(request)
-        if not _DIGITS.match(query):
+        if not _DIGITS.fullmatch(query):
             context["error"] = pick(
                 lang,
                 "Masukkan 11 digit nomor meter atau 12 digit IDPEL.",
@@ -75,12 +76,12 @@ def management_token(
         if kind == "key_change" and operator.role != "admin":
             raise Forbidden("Penggantian kunci (KCT) hanya oleh admin.", "Key change tokens are for admins only.")
         limiter.hit(f"operator:{operator.subject}", limits.operator_tokens)
-        if kind == "set_power_limit" and watts.strip() and not watts.strip().isdigit():
+        if kind == "set_power_limit" and watts.strip() and not is_digits(watts.strip()):
             raise InvalidRequest(
                 "Batas daya harus berupa angka watt, mis. 1300.",
                 "The power limit is a whole number of watts, e.g. 1300.",
             )
-        watt_value = int(watts) if watts.strip().isdigit() else None
+        watt_value = parse_digits(watts.strip())
         result = services.issue_management_token(
             operator.subject, meter_number, kind, reason.strip(), watts=watt_value, rollover=rollover == "yes"
         )
@@ -101,6 +102,6 @@ def management_token(
 
 @router.get("/audit")
 def audit(request: Request, operator: PageOperator, services: ServicesDep, meter: str = "") -> Response:
-    meter_number = meter if _DIGITS.match(meter) else None
+    meter_number = meter if _DIGITS.fullmatch(meter) else None
     entries = services.call(services.vending.audit_log, meter_number=meter_number, limit=200)
     return render(request, "operator/audit.html", {"entries": entries, "meter": meter})

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from prabayar.digits import is_digits
 from prabayar.support import Channel, TicketStatus
 from prabayar.support.present import WIB
 from prabayar.vending import ApprovalRequest
@@ -74,7 +75,7 @@ def token_check(
     lang = language_of(request)
     try:
         limiter.hit(f"diagnosis:{user.subject}", limits.meter_entries)
-        if not meter_number.strip().isdigit():
+        if not is_digits(meter_number.strip()):
             raise InvalidRequest("Pilih atau isi nomor meter.", "Choose or enter a meter number.")
         diagnosis = run_diagnosis(request, services, user, meter_number.strip(), token, display)
     except WebError as exc:
@@ -122,7 +123,7 @@ def my_ticket(request: Request, number: str, user: PageUser, services: ServicesD
 def _desk(request: Request, services: Services, status: str = "", overdue: int = 0,
           meter: str = "", extra: dict[str, Any] | None = None, code: int = 200) -> Response:  # fmt: skip
     st = status if status in {s.value for s in TicketStatus} else None
-    meter_number = meter if meter.isdigit() and 11 <= len(meter) <= 13 else None
+    meter_number = meter if is_digits(meter) and 11 <= len(meter) <= 13 else None
     tickets = tickets_of(services).list(
         status=TicketStatus(st) if st else None, overdue_only=bool(overdue),
         meter_number=meter_number, limit=200,
@@ -159,7 +160,7 @@ def desk_diagnose(
     check = {"meter_number": meter_number, "token": token, "display": display}
     try:
         limiter.hit(f"diagnosis:{operator.subject}", limits.operator_tokens)
-        if not meter_number.strip().isdigit():
+        if not is_digits(meter_number.strip()):
             raise InvalidRequest("Isi nomor meter atau IDPEL.", "Enter a meter number or IDPEL.")
         diagnosis = run_diagnosis(request, services, operator, meter_number.strip(), token, display)
     except WebError as exc:
@@ -185,7 +186,7 @@ def desk_open(
 ) -> Response:
     """A ticket taken by an agent (123, social media, WhatsApp), diagnosed on the spot."""
     try:
-        if not meter_number.strip().isdigit():
+        if not is_digits(meter_number.strip()):
             raise InvalidRequest("Isi nomor meter atau IDPEL.", "Enter a meter number or IDPEL.")
         diagnosis = run_diagnosis(request, services, operator, meter_number.strip(), token, display)
         ticket = support_call(
