@@ -273,8 +273,7 @@ class HostLinkUseCases(ChannelAdminUseCases):
         a replay) and the field-62 context with this sale counted and not listed as unsold.
         """
         result = self.purchase(channel, srn, identifier, nominal)
-        journal_bank = self._journal(channel, srn, result, stan, local_time, bank_code, pcid, terminal_id)
-        return GatewaySale(result, journal_bank, self.gateway_context(channel, result.meter_number, exclude=srn))
+        return self._journal(channel, srn, result, stan, local_time, bank_code, pcid, terminal_id)
 
     def _journal(
         self,
@@ -286,16 +285,17 @@ class HostLinkUseCases(ChannelAdminUseCases):
         bank_code: str,
         pcid: str,
         terminal_id: str,
-    ) -> str:
-        """Write the journal row of a sale unless it exists; its field 32."""
+    ) -> GatewaySale:
+        """Write the journal row of a sale unless it exists, and read the field-62 context (one transaction)."""
         now = self.now()
         with claiming_session(self.engine) as session:
             ch = self._channel(session, channel)
             row = session.scalar(
                 select(GatewaySaleRow).where(GatewaySaleRow.channel_id == ch.id, GatewaySaleRow.srn == srn)
             )
+            context = self._context(session, ch, self._find_meter(session, result.meter_number), srn)
             if row is not None:
-                return row.bank_code
+                return GatewaySale(result, row.bank_code, context)
             # A new sale, or one whose journal row was lost (the process died between the
             # sale's commit and this insert): the request that finds it first is journalled.
             session.add(
@@ -311,7 +311,7 @@ class HostLinkUseCases(ChannelAdminUseCases):
                     created_at=now,
                 )
             )
-            return bank_code
+            return GatewaySale(result, bank_code, context)
 
     def gateway_sale(self, channel: str, srn: str, identifier: str, nominal: int) -> GatewaySale:
         """The sale behind (channel, SRN) for an advice, without marking it delivered.
