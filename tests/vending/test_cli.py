@@ -75,19 +75,32 @@ def test_operator_commands(cli: CliRunner) -> None:
     out = run(cli, "ops", "clear-tamper", BUDI.meter_number, *common, **pw)
     assert "clear_tamper" in out and "1." in out
     assert "power_limit" in run(cli, "ops", "power-limit", BUDI.meter_number, "2200", *common, **pw)
-    assert "clear_credit" in run(cli, "ops", "clear-credit", BUDI.meter_number, *common, **pw)
-    out = run(cli, "ops", "key-change", YULI.meter_number, "--rollover", *common, **pw)
-    assert "key_change_rollover" in out and "2." in out
+    out = run(cli, "ops", "clear-credit", BUDI.meter_number, *common, **pw)
+    assert "pending approval, id 1" in out and "menunggu persetujuan" in out  # four eyes
+    refused = run(cli, "ops", "key-change", YULI.meter_number, "--rollover", *common, code=1, **pw)
+    assert "admin" in refused  # key change is admin-only
+    admin = {"PRABAYAR_OPERATOR_PASSWORD": "admin-prabayar"}
+    out = run(cli, "ops", "key-change", YULI.meter_number, "--rollover", "-o", "admin", "-r", "rollover", **admin)
+    assert "pending approval, id 2" in out
+    assert "four eyes" in run(cli, "approvals", "approve", "2", "--admin", "admin", code=1, **admin)
+    supervisor = {"PRABAYAR_OPERATOR_PASSWORD": "supervisor-prabayar"}
+    out = run(cli, "approvals", "approve", "2", "--admin", "supervisor", **supervisor)
+    assert "approved" in out and "2." in out  # the two KCTs
+    out = run(cli, "approvals", "approve", "1", "--admin", "admin", "-r", "complaint checked", **admin)
+    assert "approved" in out and "1." in out
+    assert "already approved" in run(cli, "approvals", "reject", "1", "--admin", "supervisor", "-r", "late",
+                                     code=1, **supervisor)  # fmt: skip
     bad = run(cli, "ops", "clear-tamper", BUDI.meter_number, *common, code=1,
               PRABAYAR_OPERATOR_PASSWORD="wrong-password")  # fmt: skip
     assert "authentication failed" in bad
     budi = run(cli, "ops", "clear-tamper", BUDI.meter_number, "-o", "budi", "-r", "x y z",
                code=1, PRABAYAR_OPERATOR_PASSWORD="budi-prabayar")  # fmt: skip
     assert "operator or admin" in budi
-    admin = {"PRABAYAR_OPERATOR_PASSWORD": "admin-prabayar"}
     out = run(cli, "ops", "vending-key", "123456", "5", "-o", "admin", **admin)
     assert "created" in out
     assert "02 or 04" in run(cli, "ops", "vending-key", "123456", "6", "-o", "admin",
                              "--dkga", "7", code=2, **admin)  # fmt: skip
     audit = run(cli, "ops", "audit", "--action", "management.")
     assert "management.clear_tamper" in audit and "field visit" in audit
+    decided = run(cli, "approvals", "list", "--status", "all", "--json")
+    assert '"checker": "supervisor"' in decided and '"checker": "admin"' in decided

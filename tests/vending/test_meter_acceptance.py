@@ -53,7 +53,8 @@ def test_management_and_rollover_key_change_work_on_the_meter(
         clock=ManualClock(key.params.base_date.last_minute - timedelta(days=30)),
     )  # fmt: skip
     legacy.clock = ManualClock(clock.now)
-    kct = service.key_change("operator", YULI.meter_number, "TID rollover", rollover=True)
+    request = service.key_change("admin", YULI.meter_number, "TID rollover", rollover=True)
+    kct = service.approve(request.id, "supervisor")  # four eyes: a second admin
     results = [legacy.enter_token(t) for t in kct.tokens]
     assert all(r.accepted for r in results), [r.text for r in results]
     assert legacy.state.params.krn == 2

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from prabayar import sts
 from prabayar.vending import (
     AboveMaximum,
+    ApprovalRequest,
     AuthenticationFailed,
     BelowMinimum,
     CustomerBlocked,
@@ -41,6 +42,11 @@ if TYPE_CHECKING:
     from conftest import FakeClock
 
 BUDI, SITI, AGUS, DEWI, HENDRA, RATNA, TOKO, MASJID, WAHYU, SRI, JOKO, ANDI, YULI = DEMO_CUSTOMERS
+
+
+def _approved(service: VendingService, request: ApprovalRequest, checker: str = "supervisor") -> ApprovalRequest:
+    """Four eyes: a second admin approves the maker's request (tests/vending/test_approvals.py)."""
+    return service.approve(request.id, checker)
 
 
 def _decode(service: VendingService, meter: str, token: str) -> sts.Token:
@@ -317,8 +323,8 @@ def test_legacy_meter_needs_the_rollover_key_change(service: VendingService) -> 
         service.purchase("BANKDEMO", "yuli-1", YULI.meter_number, 20_000)
     assert "rollover" in str(exc.value) and "KCT" in exc.value.message_id
     old_key = service.meter_key(YULI.meter_number, actor="test", purpose="before").decoder_key
-    kct = service.key_change("operator", YULI.meter_number, "2024 TID rollover", rollover=True)
-    assert kct.kind == "key_change_rollover" and len(kct.tokens) == 2
+    kct = _approved(service, service.key_change("admin", YULI.meter_number, "2024 TID rollover", rollover=True))
+    assert kct.result is not None and kct.result["kind"] == "key_change_rollover" and len(kct.tokens) == 2
     first, second = (sts.decode(t, old_key) for t in kct.tokens)
     assert isinstance(first, sts.KeyChange1) and first.rollover and first.krn == 2
     assert isinstance(second, sts.KeyChange2)
@@ -338,19 +344,19 @@ def test_legacy_meter_needs_the_rollover_key_change(service: VendingService) -> 
 def test_key_change_to_next_revision(service: VendingService) -> None:
     before = service.purchase("BANKDEMO", "kc-1", BUDI.meter_number, 20_000)
     old_key = service.meter_key(BUDI.meter_number, actor="t", purpose="p").decoder_key
-    kct = service.key_change("admin", BUDI.meter_number, "suspected key compromise")
-    assert kct.kind == "key_change" and len(kct.tokens) == 2
+    kct = _approved(service, service.key_change("admin", BUDI.meter_number, "suspected key compromise"))
+    assert kct.result is not None and kct.result["kind"] == "key_change" and len(kct.tokens) == 2
     assert sts.decode(kct.tokens[0], old_key).krn == 3  # type: ignore[attr-defined]
     after = service.purchase("BANKDEMO", "kc-2", BUDI.meter_number, 20_000)
     assert after.tid > before.tid  # no rollover: the TID counter continues
     new_key = service.meter_key(BUDI.meter_number, actor="t", purpose="p").decoder_key
     assert isinstance(sts.decode(after.token, new_key), sts.ElectricityCredit)
     with pytest.raises(InvalidRequest, match="already uses KRN 3"):
-        service.key_change("operator", BUDI.meter_number, "again", new_krn=3)
+        service.key_change("admin", BUDI.meter_number, "again", new_krn=3)
     with pytest.raises(KeyUnavailable):
-        service.key_change("operator", BUDI.meter_number, "no such key", new_krn=7)
+        service.key_change("admin", BUDI.meter_number, "no such key", new_krn=7)
     with pytest.raises(InvalidRequest, match=r"1\.\.9"):
-        service.key_change("operator", BUDI.meter_number, "bad krn", new_krn=12)
+        service.key_change("admin", BUDI.meter_number, "bad krn", new_krn=12)
 
 
 def test_management_tokens(service: VendingService) -> None:
@@ -362,7 +368,7 @@ def test_management_tokens(service: VendingService) -> None:
     limit = service.set_power_limit("operator", DEWI.meter_number, 2_200, "contract power")
     power = _decode(service, DEWI.meter_number, limit.tokens[0])
     assert isinstance(power, sts.SetMaximumPowerLimit) and power.watts >= 2_200
-    clear = service.clear_credit("operator", DEWI.meter_number, "meter moved house", 0)
+    clear = _approved(service, service.clear_credit("operator", DEWI.meter_number, "meter moved house", 0))
     credit = _decode(service, DEWI.meter_number, clear.tokens[0])
     assert isinstance(credit, sts.ClearCredit) and credit.register == 0
     history = service.management_history(DEWI.meter_number)
@@ -483,7 +489,7 @@ def test_household_discount_programme(service: VendingService) -> None:
 def test_generate_vending_key_admin_only(service: VendingService) -> None:
     service.generate_vending_key("admin", "123456", 4)
     assert service.key_store.has_vending_key("123456", 4)
-    kct = service.key_change("operator", DEWI.meter_number, "move to KRN 4", new_krn=4)
+    kct = _approved(service, service.key_change("admin", DEWI.meter_number, "move to KRN 4", new_krn=4))
     assert len(kct.tokens) == 2
     with pytest.raises(NotAuthorized, match="admin only"):
         service.generate_vending_key("operator", "123456", 5)
@@ -544,11 +550,13 @@ def test_an_idpel_with_two_meters_in_service_is_never_guessed(service: VendingSe
 
 def test_replace_meter_carries_the_credit_to_the_new_meter(service: VendingService) -> None:
     new_number = demo_meter_number(91)
-    done = service.replace_meter("operator", DEWI.meter_number, new_number, Decimal("12.34"), "meter dead")
-    assert done.kind == "meter_replaced" and done.meter_number == new_number and len(done.tokens) == 1
+    request = service.replace_meter("operator", DEWI.meter_number, new_number, Decimal("12.34"), "meter dead")
+    done = _approved(service, request)
+    assert done.result is not None and done.result["kind"] == "meter_replaced"
+    assert done.result["meter_number"] == new_number and len(done.tokens) == 1
     key = service.meter_key(new_number, actor="test", purpose="check").decoder_key
     credit = sts.decode(done.tokens[0], key)
-    assert isinstance(credit, sts.ElectricityCredit) and credit.amount == Decimal("12.4")  # rounded up
+    assert isinstance(credit, sts.ElectricityCredit) and credit.amount == Decimal("12.3")  # rounded DOWN
     with pytest.raises(MeterReplaced):
         service.purchase("BANKDEMO", "after-swap", DEWI.meter_number, 20_000)
     assert service.purchase("BANKDEMO", "after-swap", DEWI.idpel, 20_000).meter_number == new_number
@@ -568,15 +576,15 @@ def test_replace_meter_refusals(service: VendingService) -> None:
         service.replace_meter("operator", DEWI.meter_number, BUDI.meter_number, Decimal(1), "taken")
     with pytest.raises(InvalidRequest):
         service.replace_meter("operator", DEWI.meter_number, new_number, Decimal(-1), "negative")
-    nothing = service.replace_meter("operator", DEWI.meter_number, new_number, Decimal(0), "nothing left")
-    assert nothing.tokens == () and nothing.tid is None
+    nothing = _approved(service, service.replace_meter("operator", DEWI.meter_number, new_number, Decimal(0), "empty"))
+    assert nothing.tokens == () and nothing.result is not None and nothing.result["tid"] is None
     with pytest.raises(MeterReplaced):
         service.replace_meter("operator", DEWI.meter_number, demo_meter_number(93), Decimal(0), "again")
 
 
 def test_a_meter_past_its_rollover_is_replaced_by_one_on_the_next_base_date(service: VendingService) -> None:
     new_number = demo_meter_number(94)
-    done = service.replace_meter("operator", YULI.meter_number, new_number, Decimal("5"), "old meter broken")
+    done = _approved(service, service.replace_meter("operator", YULI.meter_number, new_number, Decimal("5"), "broken"))
     params = service.meter_key(new_number, actor="test", purpose="check").params
     assert params.base_date is sts.BaseDate.Y2014
     assert len(done.tokens) == 1
@@ -589,7 +597,8 @@ def test_clear_credit_only_for_the_registers_an_electricity_meter_has(service: V
             service.clear_credit("operator", DEWI.meter_number, "wrong register", register=register)
     assert service.management_history(DEWI.meter_number) == []  # no TID used up
     for register in (0, 0xFFFF):
-        (token,) = service.clear_credit("operator", DEWI.meter_number, "credit dispute", register=register).tokens
+        request = service.clear_credit("operator", DEWI.meter_number, "credit dispute", register=register)
+        (token,) = _approved(service, request).tokens
         key = service.meter_key(DEWI.meter_number, actor="test", purpose="check").decoder_key
         cleared = sts.decode(token, key)
         assert isinstance(cleared, sts.ClearCredit) and cleared.register == register
