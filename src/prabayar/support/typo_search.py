@@ -4,20 +4,25 @@ A candidate counts only if it decrypts under the meter's decoder key with a good
 caller's ``accept`` check (ledger and TID memory consistency) agrees. Cheap checks come first:
 the typo generators drop values >= 2**66 and unexpected class bits; with a ``shortlist`` (the
 ledger's tokens for this meter) only shortlisted strings are decrypted at all.
+
+The candidates of a typo class are decrypted and CRC-checked together by the batch engine
+(``prabayar.sts.batch.screen``); only the few that pass are decoded by the per-token engine and
+shown to ``accept``. Results and counts are those of decoding every candidate one by one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from prabayar.sts import DecoderKey, StsError, Token, decode
+from prabayar.sts.batch import BAD, screen
 from prabayar.support.typos import (
     CUSTOMER_CLASSES,
     SearchStats,
     TypoClass,
     TypoEdit,
-    candidate_groups,
+    candidate_lists,
 )
 
 Acceptor = Callable[[str, Token], bool]
@@ -61,24 +66,34 @@ def search_typos(
     stats = {} if stats is None else stats
     found: dict[str, Recovered] = {}
     tier_found: int | None = None
-    for kind, edits in candidate_groups(typed, classes, two_wrong=two_wrong, stats=stats):
+    for kind, make in candidate_lists(typed, classes, two_wrong=two_wrong, stats=stats):
         tier = _TIER[kind]
         if tier_found is not None and tier > tier_found:
             break
         st = stats.setdefault(kind, SearchStats())
-        for edit in edits:
-            if edit.digits in found:
+        candidates = make()
+        order: Sequence[int] = range(len(candidates.digits))
+        pool = candidates.digits
+        if shortlist is not None:
+            order = [i for i, d in enumerate(pool) if d in shortlist]
+            pool = [pool[i] for i in order]
+        marks = screen(pool, key)
+        # a BAD candidate fails decode, so it was never accepted into ``found`` either
+        st.decrypted += marks.count(BAD)
+        for i, mark in zip(order, marks, strict=True):
+            if mark == BAD:
                 continue
-            if shortlist is not None and edit.digits not in shortlist:
+            digits = candidates.digits[i]
+            if digits in found:
                 continue
             st.decrypted += 1
             try:
-                token = decode(edit.digits, key)
+                token = decode(digits, key)
             except StsError:
                 continue
             st.crc_ok += 1
-            if accept(edit.digits, token):
+            if accept(digits, token):
                 st.accepted += 1
-                found[edit.digits] = Recovered(edit, token)
+                found[digits] = Recovered(candidates.edit(i), token)
                 tier_found = tier
     return list(found.values())
