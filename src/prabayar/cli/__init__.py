@@ -5,7 +5,9 @@ from __future__ import annotations
 import typer
 
 from prabayar.cli import approvals as approvals_cli
+from prabayar.cli import gateway as gateway_cli
 from prabayar.cli import meter as meter_cli
+from prabayar.cli import onboarding as onboarding_cli
 from prabayar.cli import serve as serve_cli
 from prabayar.cli import sts as sts_cli
 from prabayar.cli import support as support_cli
@@ -20,6 +22,14 @@ app.add_typer(vending_cli.vend_app, name="vend", help="Sell tokens: inquiry, buy
 app.add_typer(vending_cli.ops_app, name="ops", help="Operator: management tokens, audit log.")
 app.add_typer(approvals_cli.approvals_app, name="approvals", help="Four eyes: list, approve or reject requests.")
 app.command("serve")(serve_cli.serve)
+app.add_typer(onboarding_cli.channel_app, name="channel", help="Sales channels: add, list, rotate-key, disable.")
+app.add_typer(onboarding_cli.customer_app, name="customer", help="Customers: register, search, change-power, block.")
+app.add_typer(onboarding_cli.meters_app, name="meters", help="Meter records: register, install, remove, broken, stock.")
+app.add_typer(onboarding_cli.unit_app, name="unit", help="Units and their PBJT-TL rates.")
+app.add_typer(onboarding_cli.tariff_app, name="tariff", help="Tariff classes and effective-dated prices.")
+app.add_typer(onboarding_cli.keys_app, name="keys", help="Vending keys: import (plain or wrapped), list.")
+app.add_typer(gateway_cli.gateway_app, name="gateway", help="ISO 8583 host-to-host gateway: run, partners.")
+app.add_typer(gateway_cli.client_app, name="gateway-client", help="ISO 8583 test client for partners.")
 app.command("diagnose")(support_cli.diagnose)
 app.add_typer(support_cli.ticket_app, name="ticket", help="Complaint tickets: open, assign, visit, close.")
 

@@ -123,7 +123,9 @@ def _nominals(allowed: object, minimum: int | None, maximum: int | None) -> tupl
 def _rate_limit(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1_000_000:
         raise validation.InvalidField(
-            "purchases_per_minute", "BATAS TRANSAKSI PER MENIT TIDAK VALID", "0 (unlimited) to 1,000,000 a minute"
+            "purchases_per_minute",
+            "BATAS TRANSAKSI PER MENIT TIDAK VALID",
+            "purchases per minute is 0 (unlimited) to 1,000,000",
         )
     return value
 
