@@ -444,3 +444,18 @@ def test_naive_report_time_is_refused(world: World) -> None:
 
     with pytest.raises(InvalidDiagnosisRequest):
         world.engine().diagnose(DiagnosisRequest(BUDI.meter_number, reported_at=datetime(2026, 1, 1)))
+
+
+def test_a_mistyped_used_token_names_both_the_digit_and_when_it_was_used(world: World) -> None:
+    """'digit 8 was mistyped; that token was already entered on ...', not just 'USED'."""
+    meter = world.meter(BUDI.meter_number)
+    sale = world.buy(BUDI.meter_number)
+    assert meter.enter_token(sale.token).kind is ResultKind.ACCEPT
+    typed = sale.token[:7] + str((int(sale.token[7]) + 1) % 10) + sale.token[8:]
+    d = world.diagnose(BUDI.meter_number, typed, "GAGAL")
+    assert d.cause is Cause.ALREADY_USED
+    assert [c.digits for c in d.candidates] == [sale.token] and d.candidates[0].positions == (8,)
+    assert d.explanation.en.startswith("Digit 8 was mistyped; the token you meant is ")
+    assert "already entered into meter" in d.explanation.en and " on " in d.explanation.en
+    assert d.explanation.id.startswith("Ada salah ketik pada digit ke-8; token yang dimaksud adalah ")
+    assert "sudah pernah dimasukkan" in d.explanation.id

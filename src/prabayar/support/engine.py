@@ -455,7 +455,7 @@ class DiagnosisEngine:
         )
         if finding.cause is Cause.NO_FAULT_FOUND:
             return explain.typo((candidate,), Confidence.CERTAIN)
-        return replace(finding, candidates=(candidate,))
+        return explain.mistyped_then(candidate, finding)
 
     def _mistyped_other_meter(self, case: _Case, digits: str) -> explain.Finding | None:
         """A token for another meter, typed with one error: both mistakes at once."""
@@ -604,7 +604,7 @@ class DiagnosisEngine:
                 used.edit.digits, used.edit.typo, used.edit.positions,
                 self._describe(case, used.edit.digits, sale, used.token), True,
             )  # fmt: skip
-            return replace(finding, candidates=(candidate,))
+            return explain.mistyped_then(candidate, finding)
         if not found:
             return None
         candidates = tuple(

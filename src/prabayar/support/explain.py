@@ -5,7 +5,7 @@ Kept apart from the engine so that support staff can review the wording in one p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -762,6 +762,23 @@ def typo(candidates: tuple[TokenCandidate, ...], confidence: Confidence) -> Find
         ),
         False,
         candidates,
+    )
+
+
+def mistyped_then(candidate: TokenCandidate, finding: Finding) -> Finding:
+    """A typing error whose corrected token has its own problem (already used, too old, ...):
+    say both, so the customer is not told only "USED" about digits they never typed right."""
+    positions = ", ".join(str(p) for p in candidate.positions)
+    which_en = "digit" if len(candidate.positions) == 1 else "digits"
+    return replace(
+        finding,
+        explanation=Text(
+            f"Ada salah ketik pada digit ke-{positions}; token yang dimaksud adalah {candidate.grouped}. "
+            + finding.explanation.id,
+            f"{which_en.capitalize()} {positions} was mistyped; the token you meant is {candidate.grouped}. "
+            + finding.explanation.en,
+        ),
+        candidates=(candidate,),
     )
 
 
