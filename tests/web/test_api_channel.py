@@ -10,8 +10,6 @@ from fastapi.testclient import TestClient
 
 from prabayar.config import Settings
 from prabayar.sts import meter_number
-from prabayar.web.deps import Limits
-from prabayar.web.ratelimit import Limit
 from prabayar.web.services import Services
 
 from .conftest import (
@@ -218,8 +216,10 @@ def test_no_key_material_in_any_channel_response(client: TestClient, api: Api) -
 
 
 def test_purchases_are_rate_limited_per_channel(settings: Settings, services: Services) -> None:
-    limits = Limits(channel_tokens=Limit(2, 60))
-    with make_client(settings, services, limits) as client:
+    # The limit is the channel row's own purchases_per_minute (0 = unlimited).
+    services.vending.update_channel("admin", "BANKDEMO", "rate limit test", purchases_per_minute=2)
+    services.vending.update_channel("admin", "MINIMART", "rate limit test", purchases_per_minute=0)
+    with make_client(settings, services) as client:
         api = Api(client)
         api.buy("R-1")
         api.buy("R-2")
@@ -230,8 +230,9 @@ def test_purchases_are_rate_limited_per_channel(settings: Settings, services: Se
         )
         assert_error(response, 429, "0005", "rate_limited")
         assert int(response.headers["Retry-After"]) >= 1
-        # Another channel has its own budget.
-        api.buy("R-3", channel="MINIMART")
+        # Another channel has its own budget (here: unlimited).
+        for n in range(5):
+            api.buy(f"R-M{n}", channel="MINIMART")
 
 
 def test_cut_off_window_gives_0090(settings: Settings) -> None:

@@ -25,6 +25,8 @@ class Principal:
     subject: str
     display_name: str
     customer_id: str | None = None
+    #: a channel's own purchase limit per minute (0 = unlimited, None = the app's default)
+    purchases_per_minute: int | None = None
 
 
 ROLES = ("channel", "customer", "operator", "admin")

@@ -58,6 +58,7 @@ _BY_NAME = {
     "KeyChangeRequired": (409, "key_change_required"),
     "KeyUnavailable": (503, "key_unavailable"),
     "InvalidRequest": (422, "invalid_request"),
+    "InvalidField": (422, "invalid_request"),
 }
 _SLUG_BY_CODE = {
     "0013": "denomination_not_allowed",
@@ -165,7 +166,12 @@ class Services:
             info = self.vending.authenticate_channel(api_key)
         except VendingError as exc:
             raise UnknownChannel() from exc
-        return Principal(role="channel", subject=info.code, display_name=info.name)
+        return Principal(
+            role="channel",
+            subject=info.code,
+            display_name=info.name,
+            purchases_per_minute=getattr(info, "purchases_per_minute", None),
+        )
 
     def app_channel(self) -> AppChannel:
         """The channel of kind ``app`` (PLN-Mobile-like) that web customers buy through."""

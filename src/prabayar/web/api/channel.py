@@ -20,7 +20,7 @@ from prabayar.web.api.schemas import (
     ReprintIn,
     error_responses,
 )
-from prabayar.web.deps import CurrentChannel, LimiterDep, LimitsDep, ServicesDep
+from prabayar.web.deps import CurrentChannel, LimiterDep, LimitsDep, ServicesDep, channel_purchase_limit
 
 router = APIRouter(prefix="/channel", tags=["channel"])
 
@@ -57,7 +57,9 @@ def purchase(
     limiter: LimiterDep,
     limits: LimitsDep,
 ) -> PurchaseOut:
-    limiter.hit(f"channel:{channel.subject}", limits.channel_tokens)
+    limiter.hit(
+        f"channel:{channel.subject}", channel_purchase_limit(channel.purchases_per_minute, limits.channel_tokens)
+    )
     result = services.call(
         services.vending.purchase,
         channel.subject,
@@ -92,7 +94,9 @@ def advice(
     limiter: LimiterDep,
     limits: LimitsDep,
 ) -> PurchaseOut:
-    limiter.hit(f"channel:{channel.subject}", limits.channel_tokens)
+    limiter.hit(
+        f"channel:{channel.subject}", channel_purchase_limit(channel.purchases_per_minute, limits.channel_tokens)
+    )
     result = services.call(services.vending.advice, channel.subject, body.channel_reference)
     return PurchaseOut.of(result)
 
@@ -110,6 +114,8 @@ def reprint(
     limiter: LimiterDep,
     limits: LimitsDep,
 ) -> PurchaseListOut:
-    limiter.hit(f"channel:{channel.subject}", limits.channel_tokens)
+    limiter.hit(
+        f"channel:{channel.subject}", channel_purchase_limit(channel.purchases_per_minute, limits.channel_tokens)
+    )
     results = services.call(services.vending.reprint, body.identifier, limit=body.limit)
     return PurchaseListOut(purchases=[PurchaseOut.of(r) for r in results if r.channel == channel.subject])
