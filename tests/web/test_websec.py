@@ -24,7 +24,7 @@ from prabayar.web.app import SESSION_COOKIE
 from prabayar.web.clientaddr import parse_proxies, resolve_client
 from prabayar.web.deps import Limits
 from prabayar.web.middleware import SECURITY_HEADERS
-from prabayar.web.ratelimit import Limit, LoginPolicy
+from prabayar.web.ratelimit import LoginPolicy
 from prabayar.web.services import Services
 
 from .conftest import (
@@ -357,8 +357,8 @@ def test_sessions_and_revocation_in_redis(settings: Settings, services: Services
     assert ended.json()["sessions_ended"] == 1
     assert two.get("/akun", follow_redirects=False).status_code == 303
     # rate limits are shared too: two apps, one budget per channel
-    limits = Limits(channel_tokens=Limit(1, 60))
-    a, b = make_client(shared, services, limits), make_client(shared, services, limits)
+    services.vending.update_channel("admin", "BANKDEMO", "shared limit test", purchases_per_minute=1)
+    a, b = make_client(shared, services), make_client(shared, services)
     key = {"X-Api-Key": DEMO_CHANNEL_KEYS["BANKDEMO"]}
     assert a.post("/api/v1/channel/purchase", json=PURCHASE, headers=key).status_code == 200
     again = b.post("/api/v1/channel/purchase", json={**PURCHASE, "channel_reference": "WS-2"}, headers=key)
