@@ -151,6 +151,8 @@ class Host:
         self.deadline = deadline
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
         self._background: set[asyncio.Future[Any]] = set()
+        self._deliveries: dict[str, list[str]] = {}
+        self._flusher: asyncio.Future[None] | None = None
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -181,16 +183,27 @@ class Host:
         while self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
 
-    async def deliver(self, channel: str, srn: str) -> None:
-        """The answer carrying this sale was written whole: it is no longer unsold."""
+    def deliver_later(self, channel: str, srn: str) -> None:
+        """The answer carrying this sale was written whole: mark it delivered (batched, §6.5).
+
+        Marks queue up while a batch is being written, so under load one transaction marks
+        many sales; shutdown waits for the queue (``drain_background``).
+        """
+        self._deliveries.setdefault(channel, []).append(srn)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.ensure_future(self._flush_deliveries())
+            self._background.add(self._flusher)
+            self._flusher.add_done_callback(self._background.discard)
+
+    async def _flush_deliveries(self) -> None:
         loop = asyncio.get_running_loop()
-        fut = loop.run_in_executor(self.executor, self.service.confirm_delivery, channel, srn)
-        self._background.add(fut)
-        fut.add_done_callback(self._background.discard)
-        try:
-            await fut
-        except Exception:
-            log.exception("delivery of %s SRN %s not recorded", channel, srn)
+        while self._deliveries:
+            batch, self._deliveries = self._deliveries, {}
+            for channel, srns in batch.items():
+                try:
+                    await loop.run_in_executor(self.executor, self.service.gateway_mark_delivered, channel, srns)
+                except Exception:
+                    log.exception("delivery of %d sale(s) of %s not recorded", len(srns), channel)
 
     # -- responses ------------------------------------------------------------------------
 
@@ -318,7 +331,7 @@ class Host:
         out.fields["15"] = f15
         out.fields["48"] = sale_answer(req, sale48)
         ctx = sale.context
-        out.fields["62"] = field62(ctx.unit_code, ctx.kwh_remaining_this_month, [u.price.nominal for u in ctx.unsold])
+        out.fields["62"] = field62(ctx.unit_code, ctx.kwh_left, list(ctx.unsold_nominals))
         out.fields["63"] = FOOTER
         out.srn, out.meter_number, out.token = srn, p.meter_number, p.token
         if not p.delivered:

@@ -208,7 +208,7 @@ class Connection:
             if out is not None:
                 _log_outcome(partner, out, written)
         if written and out is not None and out.deliver is not None and not self.eof and not self.failed:
-            await server.host.deliver(*out.deliver)
+            server.host.deliver_later(*out.deliver)
 
 
 async def _ready(out: Outcome) -> Outcome:

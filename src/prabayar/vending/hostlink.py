@@ -14,21 +14,26 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from prabayar.vending._core import month_of
 from prabayar.vending.channels_admin import ChannelAdminUseCases
 from prabayar.vending.db import claiming_session, reading_session
 from prabayar.vending.errors import InvalidRequest, UnknownChannel, UnknownReference
 from prabayar.vending.hostlink_models import GatewayPartnerRow, GatewaySaleRow
-from prabayar.vending.models import Channel, ChannelKind, Meter
-from prabayar.vending.pricing import AdminFeeRule
-from prabayar.vending.results import Inquiry, PurchaseResult
+from prabayar.vending.models import Channel, ChannelKind, Customer, Meter, MonthlyUsage, Purchase, Unit
+from prabayar.vending.pricing import AdminFeeRule, monthly_cap_kwh
+from prabayar.vending.results import PurchaseResult
+
+if TYPE_CHECKING:
+    from prabayar.vending.fastpath import ChannelRule
 
 FRAMINGS = ("trailer", "len2")
 DEFAULT_MAX_CONNECTIONS = 2
@@ -62,12 +67,23 @@ class GatewayPartner:
 
 
 @dataclass(frozen=True)
+class LinkContext:
+    """What field 62 of an answer shows (ISO8583.md §5.6), read when the answer is built."""
+
+    unit_code: str
+    #: the month's cap (720 jam nyala) minus every kWh sold this WIB month, not below 0
+    kwh_left: Decimal
+    #: the channel's undelivered sales for the meter, newest first (at most 2), the answer's own excluded
+    unsold_nominals: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class GatewaySale:
     """A sale as the link answers it: the purchase, its journal row's field 32, the field-62 context."""
 
     purchase: PurchaseResult
     bank_code: str | None
-    context: Inquiry
+    context: LinkContext
 
 
 def _printable(value: str) -> bool:
@@ -137,6 +153,8 @@ class HostLinkUseCases(ChannelAdminUseCases):
     if TYPE_CHECKING:  # provided by SalesUseCases in VendingService
 
         def purchase(self, channel: str, channel_reference: str, identifier: str, nominal: int) -> PurchaseResult: ...
+
+        def channel_rule(self, code: str) -> ChannelRule: ...
 
     # -- partners -------------------------------------------------------------------------
 
@@ -287,31 +305,62 @@ class HostLinkUseCases(ChannelAdminUseCases):
         terminal_id: str,
     ) -> GatewaySale:
         """Write the journal row of a sale unless it exists, and read the field-62 context (one transaction)."""
+        channel_id = self.channel_rule(channel).id
         now = self.now()
+        row = {
+            "channel_id": channel_id, "srn": srn, "stan": stan, "local_time": local_time, "bank_code": bank_code,
+            "pcid": pcid, "terminal_id": terminal_id, "reference_number": result.reference_number, "created_at": now,
+        }  # fmt: skip
+        journal: str | None = None
+        if not result.replayed:
+            try:
+                with claiming_session(self.engine) as session:
+                    session.execute(insert(GatewaySaleRow).values(**row))
+                    context = self._link_context(session, channel_id, result.meter_number, srn, now)
+                return GatewaySale(result, bank_code, context)
+            except IntegrityError:
+                pass  # journalled meanwhile by a request for the same SRN: read it below
         with claiming_session(self.engine) as session:
-            ch = self._channel(session, channel)
-            row = session.scalar(
-                select(GatewaySaleRow).where(GatewaySaleRow.channel_id == ch.id, GatewaySaleRow.srn == srn)
-            )
-            context = self._context(session, ch, self._find_meter(session, result.meter_number), srn)
-            if row is not None:
-                return GatewaySale(result, row.bank_code, context)
-            # A new sale, or one whose journal row was lost (the process died between the
-            # sale's commit and this insert): the request that finds it first is journalled.
-            session.add(
-                GatewaySaleRow(
-                    channel_id=ch.id,
-                    srn=srn,
-                    stan=stan,
-                    local_time=local_time,
-                    bank_code=bank_code,
-                    pcid=pcid,
-                    terminal_id=terminal_id,
-                    reference_number=result.reference_number,
-                    created_at=now,
+            journal = session.scalar(
+                select(GatewaySaleRow.bank_code).where(
+                    GatewaySaleRow.channel_id == channel_id, GatewaySaleRow.srn == srn
                 )
             )
-            return GatewaySale(result, bank_code, context)
+            if journal is None:
+                # A replay whose journal row was lost (the process died between the sale's
+                # commit and the journal insert): the request that finds it first is journalled.
+                session.execute(insert(GatewaySaleRow).values(**row))
+                journal = bank_code
+            context = self._link_context(session, channel_id, result.meter_number, srn, now)
+        return GatewaySale(result, journal, context)
+
+    def gateway_mark_delivered(self, channel: str, srns: list[str] | tuple[str, ...]) -> int:
+        """``confirm_delivery`` for several of a channel's sales in one transaction (the link
+        confirms every answer it writes whole, §6.5): each undelivered sale gets its delivery
+        time and one ``delivery.confirmed`` audit row, as ``confirm_delivery`` records it.
+        Returns how many were delivered for the first time."""
+        if not srns:
+            return 0
+        rule = self.channel_rule(channel)
+        now = self.now()
+        with claiming_session(self.engine) as session:
+            done = session.execute(
+                update(Purchase)
+                .where(
+                    Purchase.channel_id == rule.id,
+                    Purchase.channel_reference.in_(sorted(set(srns))),
+                    Purchase.delivered_at.is_(None),
+                )
+                .values(delivered_at=now)
+                .returning(Purchase.meter_number, Purchase.reference_number, Purchase.channel_reference)
+                .execution_options(synchronize_session=False)
+            ).all()
+            for meter_number, reference_number, reference in done:
+                self._audit(
+                    session, now, rule.code, "delivery.confirmed", meter_number,
+                    reference_number=reference_number, channel_reference=reference, first_delivery=True,
+                )  # fmt: skip
+        return len(done)
 
     def gateway_sale(self, channel: str, srn: str, identifier: str, nominal: int) -> GatewaySale:
         """The sale behind (channel, SRN) for an advice, without marking it delivered.
@@ -328,26 +377,44 @@ class HostLinkUseCases(ChannelAdminUseCases):
             journal = session.scalar(
                 select(GatewaySaleRow.bank_code).where(GatewaySaleRow.channel_id == ch.id, GatewaySaleRow.srn == srn)
             )
-            meter = self._find_meter(session, p.meter_number)
-            context = self._context(session, ch, meter, srn)
+            context = self._link_context(session, ch.id, p.meter_number, srn, self.now())
         return GatewaySale(result, journal, context)
 
-    def gateway_context(self, channel: str, meter_number: str, *, exclude: str | None = None) -> Inquiry:
-        """Field-62 data now: kWh bought this month (all sales) and the channel's unsold tokens.
-
-        No cut-off or status check: an answer replaying a sale is built in any state.
-        ``exclude`` drops the sale with that channel reference from ``unsold``.
-        """
+    def gateway_context(self, channel: str, meter_number: str, *, exclude: str | None = None) -> LinkContext:
+        """Field-62 data now; no cut-off or status check (an answer replaying a sale is built in any state)."""
+        channel_id = self.channel_rule(channel).id
         with reading_session(self.engine) as session:
-            ch = self._channel(session, channel)
-            meter = self._find_meter(session, meter_number)
-            return self._context(session, ch, meter, exclude)
+            return self._link_context(session, channel_id, meter_number, exclude, self.now())
 
-    def _context(self, session: Session, ch: Channel, meter: Meter, exclude: str | None) -> Inquiry:
-        inquiry = self._inquiry_of(session, meter, self.now(), channel_id=ch.id)
-        if exclude is None:
-            return inquiry
-        return replace(inquiry, unsold=tuple(u for u in inquiry.unsold if u.channel_reference != exclude))
+    @staticmethod
+    def _link_context(
+        session: Session, channel_id: int, meter_number: str, exclude: str | None, now: datetime
+    ) -> LinkContext:
+        va, unit_code = session.execute(
+            select(Customer.va, Unit.code)
+            .select_from(Meter)
+            .join(Customer, Customer.id == Meter.customer_id)
+            .join(Unit, Unit.id == Customer.unit_id)
+            .where(Meter.meter_number == meter_number)
+        ).one()
+        bought = session.scalar(
+            select(MonthlyUsage.kwh).where(
+                MonthlyUsage.meter_number == meter_number, MonthlyUsage.month == month_of(now)
+            )
+        )
+        unsold = session.execute(
+            select(Purchase.nominal, Purchase.channel_reference)
+            .where(
+                Purchase.channel_id == channel_id,
+                Purchase.meter_number == meter_number,
+                Purchase.delivered_at.is_(None),
+            )
+            .order_by(Purchase.id.desc())
+            .limit(3)
+        ).all()
+        left = max(monthly_cap_kwh(va) - (bought or Decimal(0)), Decimal(0))
+        nominals = tuple(n for n, ref in unsold if ref != exclude)[:2]
+        return LinkContext(unit_code=unit_code, kwh_left=left, unsold_nominals=nominals)
 
 
-__all__ = ["FRAMINGS", "GatewayPartner", "GatewaySale", "HostLinkUseCases"]
+__all__ = ["FRAMINGS", "GatewayPartner", "GatewaySale", "HostLinkUseCases", "LinkContext"]
