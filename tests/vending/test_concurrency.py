@@ -47,9 +47,7 @@ def _count(service: VendingService, stmt: object) -> int:
 
 
 def test_same_channel_reference_sells_once(service: VendingService) -> None:
-    results = _all_at_once(
-        [lambda: service.purchase("BANKDEMO", "SAME-REF", BUDI.meter_number, 50_000)] * THREADS
-    )
+    results = _all_at_once([lambda: service.purchase("BANKDEMO", "SAME-REF", BUDI.meter_number, 50_000)] * THREADS)
     errors = [r for r in results if isinstance(r, BaseException)]
     assert errors == []
     tokens = {r.token for r in results}  # type: ignore[union-attr]
@@ -80,19 +78,14 @@ def test_same_reference_racing_for_two_meters(service: VendingService) -> None:
 
 
 def test_one_meter_many_buyers_distinct_increasing_tids(service: VendingService) -> None:
-    calls = [
-        (lambda i=i: service.purchase("H2HDEMO", f"P-{i}", BUDI.meter_number, 20_000))
-        for i in range(THREADS)
-    ]
+    calls = [(lambda i=i: service.purchase("H2HDEMO", f"P-{i}", BUDI.meter_number, 20_000)) for i in range(THREADS)]
     results = _all_at_once(calls)
     assert [r for r in results if isinstance(r, BaseException)] == []
     tids = [r.tid for r in results]  # type: ignore[union-attr]
     assert len(set(tids)) == THREADS
     with Session(service.engine) as session:
         in_commit_order = session.scalars(select(Purchase.tid).order_by(Purchase.id)).all()
-        last_tid = session.scalar(
-            select(Meter.last_tid).where(Meter.meter_number == BUDI.meter_number)
-        )
+        last_tid = session.scalar(select(Meter.last_tid).where(Meter.meter_number == BUDI.meter_number))
     assert list(in_commit_order) == sorted(in_commit_order)
     assert len(set(in_commit_order)) == THREADS
     assert last_tid == max(tids)
@@ -113,17 +106,18 @@ def test_failure_between_token_and_commit_leaves_no_trace(
             )
 
     before = _meter_state()
-    original = VendingService._record_sale
+    original = VendingService._write
 
     def crash(self: VendingService, *args: object) -> None:
-        raise RuntimeError("power cut after the token was signed")
+        original(self, *args)  # every row of the sale written, the token signed ...
+        raise RuntimeError("power cut after the token was signed")  # ... and no commit
 
-    monkeypatch.setattr(VendingService, "_record_sale", crash)
+    monkeypatch.setattr(VendingService, "_write", crash)
     with pytest.raises(RuntimeError, match="power cut"):
         service.purchase("BANKDEMO", "CRASH-1", BUDI.meter_number, 20_000)
     assert _meter_state() == before
     assert service.unsold_tokens(BUDI.meter_number) == []
-    monkeypatch.setattr(VendingService, "_record_sale", original)
+    monkeypatch.setattr(VendingService, "_write", original)
     retry = service.purchase("BANKDEMO", "CRASH-1", BUDI.meter_number, 20_000)
     assert not retry.replayed
     assert _meter_state()[1] == before[1] + 1
@@ -156,9 +150,7 @@ def test_busy_database_answers_in_process(
 
     def hold() -> None:
         with holder as session:
-            session.execute(
-                select(Meter).where(Meter.meter_number == BUDI.meter_number).with_for_update()
-            ).all()
+            session.execute(select(Meter).where(Meter.meter_number == BUDI.meter_number).with_for_update()).all()
             held.set()
             release.wait(10)
 
@@ -193,17 +185,13 @@ engine.dispose()
 """
 
 
-def test_two_processes_on_one_sqlite_file(
-    seeded_sqlite: Path, master_key: MasterKey, tmp_path: Path
-) -> None:
+def test_two_processes_on_one_sqlite_file(seeded_sqlite: Path, master_key: MasterKey, tmp_path: Path) -> None:
     """Across processes only SQLite's own lock (BEGIN IMMEDIATE + busy timeout) serialises."""
     target = tmp_path / "shared.sqlite3"
     shutil.copyfile(seeded_sqlite, target)
     url = f"sqlite:///{target}"
     buyers = [
-        subprocess.Popen(
-            [sys.executable, "-c", _BUYER, url, master_key.to_base64(), BUDI.meter_number, name]
-        )
+        subprocess.Popen([sys.executable, "-c", _BUYER, url, master_key.to_base64(), BUDI.meter_number, name])
         for name in ("A", "B")
     ]
     assert [b.wait(timeout=120) for b in buyers] == [0, 0]

@@ -3,37 +3,21 @@
 from __future__ import annotations
 
 import json
-import secrets
-from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
 
 from prabayar import sts
-from prabayar.sts import (
-    ElectricityCredit,
-)
 from prabayar.vending._core import (
-    MAX_CHANNEL_REFERENCE,
-    ServiceCore,
-    _is_lock_timeout,
     _result_of,
-    month_of,
-    new_reference_number,
 )
-from prabayar.vending.db import WriterBusy, claiming_session, reading_session
+from prabayar.vending.db import claiming_session, reading_session
 from prabayar.vending.errors import (
-    InProcess,
     InvalidRequest,
     UnknownReference,
 )
+from prabayar.vending.fastpath import LeanPurchase
 from prabayar.vending.models import (
     AuditRow,
-    Channel,
-    Customer,
-    Meter,
-    MonthlyUsage,
     Purchase,
 )
 from prabayar.vending.pricing import (
@@ -46,8 +30,11 @@ from prabayar.vending.results import (
 )
 
 
-class SalesUseCases(ServiceCore):
-    """What payment channels, customers and operators do with tokens for sale."""
+class SalesUseCases(LeanPurchase):
+    """What payment channels, customers and operators do with tokens for sale.
+
+    ``purchase`` is the lean path of :mod:`prabayar.vending.fastpath`.
+    """
 
     def inquiry(self, identifier: str, *, channel: str | None = None) -> Inquiry:
         """Customer, tariff, power and unit behind a meter number or IDPEL.
@@ -74,109 +61,6 @@ class SalesUseCases(ServiceCore):
             # the same refusals as a purchase: a meter past its key's rollover or KEN is not quoted
             self._tid_for(meter, now)
             return self._quote(session, ch, meter, nominal, now)
-
-    def purchase(self, channel: str, channel_reference: str, identifier: str, nominal: int) -> PurchaseResult:
-        """Sell a token, exactly once per (channel, channel reference)."""
-        reference = channel_reference.strip()
-        if not reference or len(reference) > MAX_CHANNEL_REFERENCE:
-            raise InvalidRequest(
-                "REFERENSI LOKET TIDAK VALID",
-                f"a channel reference has 1 to {MAX_CHANNEL_REFERENCE} characters",
-            )
-        now = self.now()
-        try:
-            with claiming_session(self.engine) as session:
-                ch = self._channel(session, channel)
-                existing = self._find_purchase(session, ch.id, reference)
-                if existing is not None:
-                    return self._replay(existing, channel, identifier, nominal)
-                self._check_cutoff(now)
-                meter = self._find_meter(session, identifier, lock=True)
-                # A concurrent request with the same reference may have committed meanwhile.
-                existing = self._find_purchase(session, ch.id, reference)
-                if existing is not None:
-                    return self._replay(existing, channel, identifier, nominal)
-                self._check_sellable(meter)
-                return self._sell(session, ch, meter, reference, nominal, now)
-        except IntegrityError:
-            # Lost the race on (channel, reference) against a request for another meter.
-            with reading_session(self.engine) as session:
-                ch = self._channel(session, channel)
-                existing = self._find_purchase(session, ch.id, reference)
-                if existing is None:
-                    raise
-                return self._replay(existing, channel, identifier, nominal)
-        except OperationalError as exc:
-            if _is_lock_timeout(exc):
-                raise InProcess("the database was busy") from exc
-            raise
-        except WriterBusy as exc:
-            raise InProcess("the database was busy") from exc
-
-    def _sell(
-        self,
-        session: Session,
-        channel: Channel,
-        meter: Meter,
-        reference: str,
-        nominal: int,
-        now: datetime,
-    ) -> PurchaseResult:
-        customer = meter.customer
-        price, usage = self._quote_and_usage(session, channel, meter, nominal, now)
-        tid = self._next_tid(meter, now)
-        credit = ElectricityCredit(tid=tid, amount=price.kwh, rnd=secrets.randbelow(16))
-        token = sts.encode(credit, self._decoder_key(meter))
-        purchase = Purchase(
-            reference_number=new_reference_number(customer.unit.code, now),
-            channel_id=channel.id,
-            channel_reference=reference,
-            meter_number=meter.meter_number,
-            idpel=customer.idpel,
-            customer_name=customer.name,
-            tariff_code=customer.tariff_class.print_code,
-            va=customer.va,
-            nominal=price.nominal,
-            admin_fee=price.admin_fee,
-            meterai=price.meterai,
-            ppn=price.ppn,
-            pbjt=price.pbjt,
-            angsuran=price.angsuran,
-            stroom=price.stroom,
-            kwh=price.kwh,
-            tariff_rp_per_kwh=price.tariff_rp_per_kwh,
-            pbjt_rate=price.pbjt_rate,
-            tid=tid,
-            token=token,
-            created_at=now,
-            delivered_at=None,
-        )
-        session.add(purchase)
-        if usage is None:
-            month = month_of(now)
-            session.add(MonthlyUsage(meter_number=meter.meter_number, month=month, kwh=price.kwh))
-        else:
-            usage.kwh = usage.kwh + price.kwh
-        if price.angsuran:
-            # An SQL-side decrement: two meters of one customer may sell at the same time.
-            customer.debt_remaining = Customer.debt_remaining - price.angsuran
-        self._record_sale(session, now, channel.code, purchase)
-        session.flush()
-        return _result_of(purchase, channel.code)
-
-    def _record_sale(self, session: Session, now: datetime, actor: str, p: Purchase) -> None:
-        self._audit(
-            session,
-            now,
-            actor,
-            "purchase",
-            p.meter_number,
-            reference_number=p.reference_number,
-            channel_reference=p.channel_reference,
-            nominal=p.nominal,
-            kwh=str(p.kwh),
-            tid=p.tid,
-        )
 
     def _delivered(self, channel: str, channel_reference: str, action: str) -> PurchaseResult:
         now = self.now()

@@ -71,7 +71,7 @@ def seed_meters(engine: Engine, count: int, *, batch: int = 100_000) -> int:
         return 0
     with engine.begin() as conn:
         units = conn.execute(text("SELECT id, code FROM units ORDER BY code")).all()
-        tariffs = dict(conn.execute(text("SELECT code, id FROM tariff_classes")).tuples().all())
+        tariffs: dict[str, int] = dict(conn.execute(text("SELECT code, id FROM tariff_classes")).tuples().all())
         sgc_by_unit = {"54": "123456", "51": "234567"}
         if not units or any(code not in tariffs for code, _va, _w in _MIX):
             raise ValueError("load the reference data first (prabayar seed --demo)")
