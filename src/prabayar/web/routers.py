@@ -21,6 +21,7 @@ from prabayar.web.api import approvals as api_approvals
 from prabayar.web.api import auth as api_auth
 from prabayar.web.api import channel as api_channel
 from prabayar.web.api import health as api_health
+from prabayar.web.api import masterdata as api_masterdata
 from prabayar.web.api import me as api_me
 from prabayar.web.api import operator as api_operator
 from prabayar.web.api import support as api_support
@@ -37,6 +38,7 @@ API_ROUTERS: list[APIRouter] = [
     api_channel.router,
     api_me.router,
     api_operator.router,
+    api_masterdata.router,
     api_approvals.router,
     api_support.router,
 ]
