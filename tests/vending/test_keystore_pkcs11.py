@@ -386,3 +386,17 @@ def test_cli_checks_the_token_imports_the_kek_and_lists_keys(
         assert "778899" in listed.output and kcv in listed.output and VK04.reveal().hex() not in listed.output
     finally:
         get_settings.cache_clear()
+
+
+def test_a_lost_session_is_reopened(softhsm: str) -> None:
+    store = Pkcs11KeyStore(softhsm, TOKEN, PIN)
+    store.import_vending_key("889900", 1, VUDK, Dkga.DKGA02)
+    store.import_vending_key("889900", 2, VK04, Dkga.DKGA04)
+    first = store.decoder_key(PAN, _params("889900", 1)).reveal()
+    lost = store._session
+    lost.close()  # as when the HSM restarts: the handle is gone
+    assert store.decoder_key(PANS[1], _params("889900", 1)).reveal() != first  # another meter
+    assert store._session is not lost  # a new session, logged in again
+    p = _params("889900", 2, dkga=Dkga.DKGA04)
+    assert store.decoder_key(PAN, p).reveal() == sts.derive_decoder_key(VK04, PAN, p).reveal()
+    store.close()

@@ -19,6 +19,7 @@ What this protects, and what not, is in docs/security.md ("HSM key store").
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -129,6 +130,16 @@ def aes_check_value(secret: bytes) -> str:
     return (encryptor.update(bytes(16)) + encryptor.finalize())[:3].hex()
 
 
+#: Errors after which a new session (and login) may work again.
+_SESSION_LOST = (
+    p11e.SessionHandleInvalid,
+    p11e.SessionClosed,
+    p11e.UserNotLoggedIn,
+    p11e.DeviceRemoved,
+    p11e.TokenNotPresent,
+)
+
+
 def _xor(*blocks: bytes) -> bytes:
     out = bytearray(len(blocks[0]))
     for block in blocks:
@@ -171,6 +182,7 @@ class Pkcs11KeyStore:
             raise KeyStoreError(f"the user PIN of PKCS#11 token {token_label!r} is locked") from exc
         self._module = module
         self._token_label = token_label
+        self._pin = pin  # to log in again when the HSM drops the session (never shown)
         self._kek_label = kek_label
         self._engine = engine
         self._lock = threading.RLock()
@@ -312,26 +324,44 @@ class Pkcs11KeyStore:
             if cached is not None:
                 self._decoder_keys.move_to_end(cache_key)
                 return cached
-            key, dkga, mask = self._find(params.sgc, params.krn)
-            if params.dkga is not dkga:
-                raise InvalidKey(
-                    f"the vending key for SGC {params.sgc} KRN {params.krn} is a {dkga.name} key, "
-                    f"not {params.dkga.name}"
-                )
             try:
-                if dkga is Dkga.DKGA02:
-                    assert mask is not None
-                    raw = self._dkga02(key, mask, meter_pan, params)
-                else:
-                    mac = key.sign(kdf_input(meter_pan, params), mechanism=Mechanism.SHA256_HMAC)
-                    raw = bytes(mac)[: params.algorithm.key_bytes]
-            except p11e.PKCS11Error as exc:
-                raise KeyStoreError(f"the HSM refused the {dkga.name} derivation: {exc!r}") from exc
+                raw = self._derive(meter_pan, params)
+            except _SESSION_LOST:
+                # The HSM restarted or dropped the session: log in again once and retry.
+                self._reconnect()
+                raw = self._derive(meter_pan, params)
             derived = DecoderKey(raw, params.algorithm)
             self._decoder_keys[cache_key] = derived
             while len(self._decoder_keys) > _CACHE_SIZE:
                 self._decoder_keys.popitem(last=False)
             return derived
+
+    def _derive(self, meter_pan: str, params: KeyParameters) -> bytes:
+        key, dkga, mask = self._find(params.sgc, params.krn)
+        if params.dkga is not dkga:
+            raise InvalidKey(
+                f"the vending key for SGC {params.sgc} KRN {params.krn} is a {dkga.name} key, not {params.dkga.name}"
+            )
+        try:
+            if dkga is Dkga.DKGA02:
+                assert mask is not None
+                return self._dkga02(key, mask, meter_pan, params)
+            mac = key.sign(kdf_input(meter_pan, params), mechanism=Mechanism.SHA256_HMAC)
+            return bytes(mac)[: params.algorithm.key_bytes]
+        except _SESSION_LOST:
+            raise
+        except p11e.PKCS11Error as exc:
+            raise KeyStoreError(f"the HSM refused the {dkga.name} derivation: {exc!r}") from exc
+
+    def _reconnect(self) -> None:
+        self._keys.clear()
+        with contextlib.suppress(p11e.PKCS11Error):  # already gone
+            self._session.close()
+        token = load_module(self._module).get_token(token_label=self._token_label)
+        try:
+            self._session = self._open(self._module, self._token_label, token, self._pin)
+        except p11e.PKCS11Error as exc:
+            raise KeyStoreError(f"the PKCS#11 session was lost and logging in again failed: {exc!r}") from exc
 
     @staticmethod
     def _dkga02(key: _Key, mask: bytes, pan: str, params: KeyParameters) -> bytes:
