@@ -400,3 +400,11 @@ def test_a_lost_session_is_reopened(softhsm: str) -> None:
     p = _params("889900", 2, dkga=Dkga.DKGA04)
     assert store.decoder_key(PAN, p).reveal() == sts.derive_decoder_key(VK04, PAN, p).reveal()
     store.close()
+
+
+def test_a_key_is_never_padded_past_the_hmac_block(hsm: Any) -> None:
+    """Zero padding keeps an HMAC key only up to 64 bytes; a token wanting more is refused."""
+    hsm._hmac_min = 256  # as a token that reports its minimum in bits would
+    with pytest.raises(KeyStoreError, match="cannot be padded"):
+        hsm.import_vending_key("990011", 1, VK04, Dkga.DKGA04)
+    assert not hsm.has_vending_key("990011", 1)

@@ -46,6 +46,7 @@ from prabayar.vending.keystore import HeldVendingKey, KeyStoreError
 from prabayar.vending.models import AuditRow
 
 _CACHE_SIZE = 50_000
+_SHA256_BLOCK = 64
 _LABEL_PREFIX = "prabayar-vk"
 _APPLICATION = "prabayar"
 #: The label of the AES key-encryption key (shared with the KMC) that wrapped imports use.
@@ -431,6 +432,13 @@ class Pkcs11KeyStore:
         if len(secret) < 20:
             raise KeyStoreError("a DKGA04 vending key has at least 20 bytes")
         if len(secret) < self._hmac_min:
+            if self._hmac_min > _SHA256_BLOCK:
+                # Zero padding is only the same HMAC key up to the block size (longer keys are
+                # hashed first); a token asking for more probably counts in bits: refuse.
+                raise KeyStoreError(
+                    f"the token wants HMAC-SHA-256 keys of at least {self._hmac_min} (bytes?); "
+                    f"a {len(secret)}-byte DKGA04 key cannot be padded to that without changing it"
+                )
             # HMAC pads a key shorter than its 64-byte block with zeros (RFC 2104 section 2), so
             # the zero-padded key gives the same MAC; the token wants at least _hmac_min bytes.
             secret = secret + bytes(self._hmac_min - len(secret))
