@@ -1,20 +1,22 @@
 """A key store in a hardware security module, through PKCS#11 (``PRABAYAR_KEYSTORE=pkcs11``).
 
-Vending keys are token objects that are sensitive and not extractable: the back office never
-holds them. Decoder keys are derived inside the module and only they leave, into memory:
+Vending keys are token objects that are sensitive and not extractable: after import the back
+office never holds them. Decoder keys are derived inside the module and only they leave, into memory:
 
 * **DKGA04** (SPEC 8.4): the vending key is a generic secret; the module computes
   HMAC-SHA-256 over the same KDF message the software path builds (``kdf_input``) with
   ``CKM_SHA256_HMAC``; the decoder key is the first 8 or 16 bytes of the MAC.
 * **DKGA02** (SPEC 8.3): the VUDK ``V`` is a ``CKK_DES3`` key of value ``V‖V‖V`` (triple DES
   with three equal keys is single DES; most HSMs no longer offer single DES). DK is
-  ``E ⊕ X ⊕ V`` with ``X = PANBlock ⊕ CONTROLBlock`` and ``E = DES_V(X)``. PKCS#11 has no
-  "XOR with the key" that SoftHSM2 offers, so the key's XOR mask is kept as ``Z = DES_V(V)``
+  ``E ⊕ X ⊕ V`` with ``X = PANBlock ⊕ CONTROLBlock`` and ``E = DES_V(X)``. SoftHSM2 has no
+  mechanism that XORs data with a key (``CKM_XOR_BASE_AND_DATA``), so the key's XOR mask is
+  kept as ``Z = DES_V(V)``
   (a private data object beside the key, written when the key is made): a CBC decryption of
   ``Z`` under the key with IV ``E ⊕ X`` gives ``D_V(Z) ⊕ E ⊕ X = V ⊕ E ⊕ X``. So both the
   cipher step (``CKM_DES3_ECB``) and the XOR with ``V`` (``CKM_DES3_CBC``) run in the module.
 
-What this protects, and what not, is in docs/security.md ("HSM key store").
+What this protects, and what not, is in docs/security.md (rule 8); how to set a token up in
+docs/operations.md ("HSM key store").
 """
 
 from __future__ import annotations
