@@ -175,7 +175,13 @@ def test_power_limit_and_clear_credit(client: TestClient, api: Api) -> None:
         json={"meter_number": BUDI_METER, "kind": "clear_credit", "reason": "meter moved"},
         headers=api.user("operator"),
     )
-    assert credit.status_code == 200
+    assert credit.status_code == 202, credit.text  # four eyes: recorded, not issued
+    assert credit.json()["status"] == "pending" and credit.json()["tokens"] == []
+    approval = credit.json()["id"]
+    by_operator = client.post(f"/api/v1/operator/approvals/{approval}/approve", headers=api.user("operator"))
+    assert by_operator.status_code == 403
+    done = client.post(f"/api/v1/operator/approvals/{approval}/approve", headers=api.user("admin"))
+    assert done.status_code == 200 and done.json()["status"] == "approved" and len(done.json()["tokens"]) == 1
 
 
 @pytest.mark.parametrize(
@@ -217,6 +223,11 @@ def test_admin_issues_the_rollover_key_change(client: TestClient, api: Api) -> N
         json={"meter_number": LEGACY_METER, "kind": "key_change", "reason": "TID rollover", "rollover": True},
         headers=api.user("admin"),
     )
+    assert response.status_code == 202, response.text
+    approval = response.json()["id"]
+    same = client.post(f"/api/v1/operator/approvals/{approval}/approve", headers=api.user("admin"))
+    assert same.status_code == 403 and same.json()["error"] == "four_eyes"
+    response = client.post(f"/api/v1/operator/approvals/{approval}/approve", headers=api.user("supervisor"))
     assert response.status_code == 200, response.text
     tokens = response.json()["tokens"]
     assert len(tokens) in (2, 4)

@@ -240,8 +240,13 @@ def test_admin_moves_a_1993_meter_to_the_next_base_date_from_the_console(client:
         data={"csrf_token": csrf(page), "meter_number": LEGACY_METER, "kind": "key_change",
               "rollover": "yes", "reason": "TID rollover 2024"},
     ).text  # fmt: skip
-    assert "Ganti kunci (KCT, TID rollover)" in issued
-    assert len(re.findall(r'<span class="token">', issued)) == 2
+    assert 'data-testid="pending"' in issued and "id 1" in issued  # four eyes: nothing issued yet
+    assert '<span class="token">' not in issued
+    signed_in(client, "supervisor")  # the second admin approves on the approvals page
+    listing = client.get("/konsol/persetujuan").text
+    assert 'action="/konsol/persetujuan/1/setujui"' in listing and "TID rollover 2024" in listing
+    approved = client.post("/konsol/persetujuan/1/setujui", data={"csrf_token": csrf(listing)}).text
+    assert "disetujui" in approved and len(re.findall(r"(?:[0-9]{4} ){4}[0-9]{4}", approved)) == 2
     sold = client.post("/api/v1/channel/purchase", headers=api.channel(), json={"channel_reference": "L-2", **sale})
     assert sold.status_code == 200, sold.text
 

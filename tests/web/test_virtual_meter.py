@@ -46,10 +46,14 @@ def test_rollover_key_change_then_a_purchase_is_accepted(client: TestClient, api
         headers=api.channel(),
     )
     assert refused.json()["error"] == "key_change_required"
-    kct = client.post(
+    asked = client.post(
         "/api/v1/operator/management-tokens",
         json={"meter_number": LEGACY_METER, "kind": "key_change", "reason": "TID rollover", "rollover": True},
         headers=api.user("admin"),
+    )
+    assert asked.status_code == 202, asked.text
+    kct = client.post(
+        f"/api/v1/operator/approvals/{asked.json()['id']}/approve", headers=api.user("supervisor")
     ).json()["tokens"]
     results = []
     for digits in kct:

@@ -33,6 +33,7 @@ from prabayar.web.api.approvals import PENDING_RESPONSE, ApprovalOut
 from prabayar.web.api.schemas import Identifier, error_responses
 from prabayar.web.deps import (
     ApiPrincipal,
+    CurrentAdmin,
     CurrentOperator,
     LimiterDep,
     LimitsDep,
@@ -104,11 +105,11 @@ def run_diagnosis(
 
 
 def ticket_for(services: Services, user: Principal, number: str) -> Ticket:
+    if user.role not in ("customer", "operator", "admin"):
+        raise Forbidden()  # before the lookup: a channel learns nothing about tickets
     ticket = support_call(tickets_of(services).get, number)
     if user.role == "customer" and ticket.idpel != user.customer_id:
         raise NotFound("Tiket tidak ditemukan.", "No such ticket.")
-    if user.role not in ("customer", "operator", "admin"):
-        raise Forbidden()
     return ticket
 
 
@@ -386,10 +387,11 @@ def clear_tamper(operator: CurrentOperator, services: ServicesDep,
 @router.post("/tickets/{number}/key-change", status_code=202, response_model=ApprovalOut,
              responses={**_ERRORS, **PENDING_RESPONSE},
              summary="Ask for key change tokens (KCT): admins only; a second admin approves")  # fmt: skip
-def key_change(body: KeyChangeIn, operator: CurrentOperator, services: ServicesDep,
+def key_change(body: KeyChangeIn, admin: CurrentAdmin, services: ServicesDep,
                number: str = TicketNumber) -> ApprovalOut:  # fmt: skip
+    # vending refuses a non-admin too (AdminRequired); the face says so before any lookup
     tickets = tickets_of(services)
-    request = support_call(services.call, tickets.key_change, number, operator.subject, rollover=body.rollover)
+    request = support_call(services.call, tickets.key_change, number, admin.subject, rollover=body.rollover)
     return ApprovalOut.of(request)
 
 
