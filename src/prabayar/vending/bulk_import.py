@@ -1,0 +1,379 @@
+"""Bulk import of customers with their meters: reading and validating the CSV (pure, no I/O).
+
+``prabayar import customers FILE.csv`` streams a region's master data. This module only turns
+CSV records into validated rows or typed rejections; the batch writer
+(:mod:`prabayar.vending.import_writer`) puts them into the database.
+
+The file has a header row naming at least :data:`REQUIRED_COLUMNS` (any order; the optional
+``unit`` and ``phone`` may be added). One record = one customer with the meter installed on it.
+Line numbers count the header as line 1 (the first customer is on line 2); a record that
+quotes a line break is named by the line it starts on. Blank lines are skipped, not counted.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import IO
+
+from prabayar import sts
+from prabayar.sts import BaseDate, Dkga, EncryptionAlgorithm, KeyParameters, KeyType
+
+REQUIRED_COLUMNS: tuple[str, ...] = (
+    "idpel", "name", "address", "tariff", "power_va", "meter_number", "sgc", "tariff_index",
+    "krn", "key_type", "ea", "dkga", "base_date",
+)  # fmt: skip
+OPTIONAL_COLUMNS: tuple[str, ...] = ("unit", "phone")
+
+#: Column order of a validated row (:data:`ValidRow`) and of the staging table.
+ROW_FIELDS: tuple[str, ...] = (
+    "line", "idpel", "name", "address", "unit_id", "tariff_class_id", "va", "phone",
+    "meter_number", "key_type", "sgc", "tariff_index", "krn", "algorithm", "base_date", "dkga",
+)  # fmt: skip
+
+#: ``(line, idpel, name, address, unit_id, tariff_class_id, va, phone, meter_number, key_type,
+#: sgc, tariff_index, krn, algorithm, base_date, dkga)`` — see :data:`ROW_FIELDS`.
+ValidRow = tuple[int, str, str, str, int, int, int, str | None, str, int, str, str, int, str, str, str]
+
+NAME_MAX = 25
+ADDRESS_MAX = 120
+PHONE_MIN_DIGITS = 8
+PHONE_MAX_DIGITS = 15
+#: A field longer than this is not master data (keeps memory bounded on a broken file).
+FIELD_LIMIT = 4096
+
+_EA = {a.value: a for a in EncryptionAlgorithm}
+_DKGA = {"02": Dkga.DKGA02, "04": Dkga.DKGA04}
+_BASE_DATES = {"1993": BaseDate.Y1993, "2014": BaseDate.Y2014, "2035": BaseDate.Y2035}
+_KEY_TYPES = {str(k.value): k for k in KeyType}
+_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+_NOT_TEXT = "non-printable characters (control characters, or bytes that are not UTF-8)"
+
+
+class ImportFileError(Exception):
+    """The file cannot be read as an import file at all (missing, not CSV, wrong header)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """Why one record was rejected: ``column`` is a header name, or "" for the whole record."""
+
+    line: int
+    column: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class TariffRef:
+    """A tariff class as the import needs it (from ``tariff_classes``)."""
+
+    id: int
+    code: str
+    print_code: str
+    va_min: int
+    va_max: int | None
+
+    def allows(self, va: int) -> bool:
+        return self.va_min <= va and (self.va_max is None or va <= self.va_max)
+
+
+@dataclass(frozen=True)
+class ReferenceData:
+    """Units and tariff classes known to the database, and the unit used when a row has none."""
+
+    tariffs: tuple[TariffRef, ...]
+    units: dict[str, int]
+    default_unit: str | None = None
+    _by_print: dict[str, tuple[TariffRef, ...]] = field(init=False, repr=False)
+    _by_code: dict[str, TariffRef] = field(init=False, repr=False)
+    _cache: dict[tuple[str, int], int | str] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        by_print: dict[str, list[TariffRef]] = {}
+        for t in self.tariffs:
+            by_print.setdefault(t.print_code.upper(), []).append(t)
+        object.__setattr__(self, "_by_print", {k: tuple(v) for k, v in by_print.items()})
+        object.__setattr__(self, "_by_code", {t.code.upper(): t for t in self.tariffs})
+        object.__setattr__(self, "_cache", {})
+        if self.default_unit is not None and self.default_unit not in self.units:
+            raise ImportFileError(f"the default unit {self.default_unit!r} is not in the database")
+
+    def resolve_tariff(self, tariff: str, va: int) -> int | str:
+        """The tariff class id for a struk code and power, or the reason there is none.
+
+        ``tariff`` is the code the struk prints (``R1``, ``R2``, ``B2`` ...) or a full class
+        code (``R1-900RTM``); ``R1M`` is the struk's spelling of the non-subsidised 900 VA
+        household class. When the power fits several classes of one code (R1 at 900 VA:
+        subsidised and RTM), the class named ``<code>-<va>`` is taken (subsidised R1-900).
+        """
+        key = (tariff, va)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        result = self._resolve(tariff.upper(), va)
+        if len(self._cache) < 10_000:
+            self._cache[key] = result
+        return result
+
+    def _resolve(self, code: str, va: int) -> int | str:
+        if code == "R1M":
+            code = "R1-900RTM"
+        exact = self._by_code.get(code)
+        candidates = self._by_print.get(code)
+        if candidates is None:
+            if exact is None:
+                return f"unknown tariff class {code!r}"
+            candidates = (exact,)
+        fitting = [t for t in candidates if t.allows(va)]
+        if not fitting:
+            bands = ", ".join(_band(t) for t in candidates)
+            return f"{code} has no class for {va} VA (known: {bands})"
+        if len(fitting) == 1:
+            return fitting[0].id
+        for t in fitting:
+            if t.code.upper() in (code, f"{code}-{va}"):
+                return t.id
+        names = ", ".join(t.code for t in fitting)
+        return f"{code} at {va} VA is ambiguous ({names}): give the class code"
+
+
+def _band(t: TariffRef) -> str:
+    if t.va_max == t.va_min:
+        return f"{t.va_min} VA"
+    if t.va_max is None:
+        return f">= {t.va_min} VA"
+    return f"{t.va_min}-{t.va_max} VA"
+
+
+def luhn_ok(digits: str) -> bool:
+    """Luhn over a string of ASCII digits (the last one is the check digit)."""
+    total = 0
+    double = False
+    for ch in reversed(digits):
+        d = ord(ch) - 48
+        total += _DOUBLED[d] if double else d
+        double = not double
+    return total % 10 == 0
+
+
+def _is_digits(text: str, width: int) -> bool:
+    return len(text) == width and text.isascii() and text.isdigit()
+
+
+def _bad_text(text: str) -> bool:
+    """Control characters, or bytes that were not UTF-8 (read as surrogates: not printable)."""
+    return not text.isprintable()
+
+
+class RowValidator:
+    """Validates records of one file against the reference data (header fixed at creation)."""
+
+    def __init__(self, header: list[str], ref: ReferenceData) -> None:
+        names = [h.strip().lower() for h in header]
+        if names and names[0].startswith("\ufeff"):
+            names[0] = names[0][1:]
+        missing = [c for c in REQUIRED_COLUMNS if c not in names]
+        if missing:
+            raise ImportFileError(f"the header lacks the column(s) {', '.join(missing)}")
+        unknown = [n for n in names if n not in REQUIRED_COLUMNS and n not in OPTIONAL_COLUMNS]
+        if unknown:
+            raise ImportFileError(f"unknown column(s) in the header: {', '.join(unknown)}")
+        if len(set(names)) != len(names):
+            raise ImportFileError("a column is named twice in the header")
+        self.width = len(names)
+        self.index = {n: i for i, n in enumerate(names)}
+        self.has_unit = "unit" in self.index
+        self.has_phone = "phone" in self.index
+        self.ref = ref
+        if not self.has_unit and ref.default_unit is None:
+            raise ImportFileError(
+                "the file has no unit column and no default unit is configured (give --unit or load the reference data)"
+            )
+
+    def validate(self, line: int, record: list[str]) -> ValidRow | list[RowError]:
+        """A validated row, or every problem found in the record."""
+        if len(record) != self.width:
+            return [RowError(line, "", f"{len(record)} fields, the header has {self.width}")]
+        ix = self.index
+        errors: list[RowError] = []
+
+        def bad(column: str, reason: str) -> None:
+            errors.append(RowError(line, column, reason))
+
+        idpel = record[ix["idpel"]].strip()
+        if not _is_digits(idpel, 12):
+            bad("idpel", _digits_reason(idpel, "an IDPEL", "12"))
+        name = record[ix["name"]].strip()
+        if not name:
+            bad("name", "the name is empty")
+        elif len(name) > NAME_MAX:
+            bad("name", f"{len(name)} characters, a name has at most {NAME_MAX}")
+        elif _bad_text(name):
+            bad("name", _NOT_TEXT)
+        address = record[ix["address"]].strip()
+        if not address:
+            bad("address", "the address is empty")
+        elif len(address) > ADDRESS_MAX:
+            bad("address", f"{len(address)} characters, an address has at most {ADDRESS_MAX}")
+        elif _bad_text(address):
+            bad("address", _NOT_TEXT)
+        unit_code = record[ix["unit"]].strip() if self.has_unit else ""
+        if not unit_code:
+            unit_code = self.ref.default_unit or ""
+        unit_id = self.ref.units.get(unit_code)
+        if unit_id is None:
+            if unit_code:
+                bad("unit", f"unknown unit {unit_code!r}")
+            else:
+                bad("unit", "no unit given and no default unit configured")
+        phone: str | None = None
+        if self.has_phone:
+            raw_phone = record[ix["phone"]].strip()
+            if raw_phone:
+                phone = raw_phone.replace(" ", "").replace("-", "")
+                digits = phone[1:] if phone.startswith("+") else phone
+                if not (digits.isascii() and digits.isdigit()) or not (
+                    PHONE_MIN_DIGITS <= len(digits) <= PHONE_MAX_DIGITS
+                ):
+                    bad("phone", f"a phone number has {PHONE_MIN_DIGITS}-{PHONE_MAX_DIGITS} digits "
+                                 "(an optional leading +)")  # fmt: skip
+        va_text = record[ix["power_va"]].strip()
+        va = int(va_text) if va_text.isascii() and va_text.isdigit() and len(va_text) <= 9 else 0
+        if va <= 0:
+            bad("power_va", f"the power is a positive number of VA, got {va_text!r}")
+        tariff = record[ix["tariff"]].strip()
+        tariff_class_id = 0
+        if not tariff:
+            bad("tariff", "the tariff class is empty")
+        elif va > 0:
+            resolved = self.ref.resolve_tariff(tariff, va)
+            if isinstance(resolved, str):
+                bad("tariff", resolved)
+            else:
+                tariff_class_id = resolved
+        meter = record[ix["meter_number"]].strip()
+        if not (meter.isascii() and meter.isdigit() and len(meter) in (11, 13) and luhn_ok(meter)):
+            try:
+                sts.meter_number.validate(meter)
+                bad("meter_number", "a meter number has only digits")  # e.g. "1234 5678 901"
+            except sts.ValidationError as exc:
+                bad("meter_number", str(exc))
+        sgc = record[ix["sgc"]].strip()
+        if not _is_digits(sgc, 6):
+            bad("sgc", _digits_reason(sgc, "a supply group code", "6"))
+        tariff_index = record[ix["tariff_index"]].strip()
+        if not _is_digits(tariff_index, 2):
+            bad("tariff_index", _digits_reason(tariff_index, "a tariff index", "2"))
+        krn_text = record[ix["krn"]].strip()
+        krn = int(krn_text) if len(krn_text) == 1 and "1" <= krn_text <= "9" else 0
+        if not krn:
+            bad("krn", f"a key revision number is 1-9, got {krn_text!r}")
+        kt_text = record[ix["key_type"]].strip()
+        key_type = _KEY_TYPES.get(kt_text)
+        if key_type is None:
+            bad("key_type", f"a key type is 0-3, got {kt_text!r}")
+        ea_text = record[ix["ea"]].strip()
+        algorithm = _EA.get(ea_text)
+        if algorithm is None:
+            bad("ea", f"the encryption algorithm is 07, 09 or 11, got {ea_text!r}")
+        dkga_text = record[ix["dkga"]].strip()
+        dkga = _DKGA.get(dkga_text)
+        if dkga is None:
+            bad("dkga", f"the key generation algorithm is 02 or 04, got {dkga_text!r}")
+        bd_text = record[ix["base_date"]].strip()
+        base_date = _BASE_DATES.get(bd_text)
+        if base_date is None:
+            bad("base_date", f"the base date is 1993, 2014 or 2035, got {bd_text!r}")
+        if errors:
+            return errors
+        assert key_type is not None and algorithm is not None and dkga is not None
+        assert base_date is not None and unit_id is not None
+        if algorithm is EncryptionAlgorithm.MISTY1 and dkga is not Dkga.DKGA04:
+            # The same rule KeyParameters enforces; checked here without building one per row.
+            try:
+                KeyParameters(key_type, sgc, tariff_index, krn, algorithm=algorithm, dkga=dkga)
+            except sts.StsError as exc:
+                return [RowError(line, "dkga", str(exc))]
+        return (
+            line, idpel, name, address, unit_id, tariff_class_id, va, phone, meter,
+            key_type.value, sgc, tariff_index, krn, algorithm.value, base_date.code, dkga.value,
+        )  # fmt: skip
+
+
+def _digits_reason(text: str, what: str, width: str) -> str:
+    if not text:
+        return f"{what} is empty, it has {width} digits"
+    if not (text.isascii() and text.isdigit()):
+        return f"{what} has only digits, got {text!r}"
+    return f"{len(text)} digits given, {what} has {width}"
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One CSV record: the line it starts on (header = 1) and its fields, or a parse error."""
+
+    line: int
+    fields: list[str] | None
+    error: str | None = None
+
+
+def open_csv(path: str) -> IO[str]:
+    """Open the import file for streaming; bytes that are not UTF-8 are rejected row by row."""
+    try:
+        return open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    except OSError as exc:
+        raise ImportFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def read_records(stream: IO[str]) -> tuple[list[str], Iterator[Record]]:
+    """The header and an iterator over the data records (blank lines are skipped).
+
+    Reads one record at a time: memory does not grow with the file.
+    """
+    csv.field_size_limit(FIELD_LIMIT)
+    reader = csv.reader(stream, strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ImportFileError("the file is empty (no header row)") from None
+    except (csv.Error, OSError) as exc:
+        raise ImportFileError(f"the header row cannot be read: {exc}") from exc
+    except UnicodeError as exc:  # pragma: no cover - surrogateescape never raises
+        raise ImportFileError(f"the header row is not text: {exc}") from exc
+
+    def records() -> Iterator[Record]:
+        end = reader.line_num
+        while True:
+            start = end + 1  # a record quoting a line break starts on this line
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                end = reader.line_num
+                yield Record(start, None, f"not valid CSV: {exc}")
+                continue
+            except OSError as exc:
+                raise ImportFileError(f"reading stopped: {exc}") from exc
+            end = reader.line_num
+            if not fields or (len(fields) == 1 and not fields[0].strip()):
+                continue
+            yield Record(start, fields)
+
+    return header, records()
+
+
+def validate_stream(records: Iterable[Record], validator: RowValidator) -> Iterator[ValidRow | list[RowError]]:
+    """Each record as a valid row or its errors (in file order)."""
+    for rec in records:
+        if rec.fields is None:
+            yield [RowError(rec.line, "", rec.error or "not valid CSV")]
+        else:
+            yield validator.validate(rec.line, rec.fields)
+
+
+def parse_text(text: str) -> tuple[list[str], Iterator[Record]]:
+    """``read_records`` over a string (tests, small uploads)."""
+    return read_records(io.StringIO(text, newline=""))

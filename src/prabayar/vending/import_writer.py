@@ -1,0 +1,492 @@
+"""The batch writer of the bulk import: set-based merges, one transaction per batch.
+
+Each batch of validated rows (:mod:`prabayar.vending.bulk_import`) is loaded into a temporary
+staging table — with ``COPY`` on PostgreSQL (psycopg 3 ``cursor.copy``), with one
+``executemany`` on SQLite — and merged with a handful of set-based statements:
+
+1. rows whose IDPEL or meter number an earlier row of the same file already claimed are
+   rejected (the first row wins; a run-long temporary table ``imp_seen`` remembers them, so
+   the importer's memory does not grow with the file);
+2. rows whose customer and meter are both unknown are *fresh*: ``INSERT … SELECT`` into
+   ``customers``, ``meters`` and ``audit_log`` (one audit row per new customer/meter);
+3. the others are read back with what is stored and classified in Python: equal → unchanged,
+   different → updated (one audit row with the old and new values), inconsistent (meter on
+   another customer, meter replaced, customer already has another meter) → rejected.
+
+The batch commits as a whole: a row is either completely in or completely out.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, text
+
+from prabayar.vending.bulk_import import ROW_FIELDS, RowError, ValidRow
+from prabayar.vending.db import CLAIM, SQLITE_BUSY_TIMEOUT_MS, WriterBusy, _sqlite_writer_lock
+from prabayar.vending.models import CustomerStatus, MeterStatus
+from prabayar.vending.types import UTCDateTime
+
+DEFAULT_BATCH_SIZE = 20_000
+ACTION_IMPORTED = "customer.import"
+ACTION_UPDATED = "customer.import_update"
+
+_CUSTOMER_FIELDS = ("name", "address", "unit_id", "tariff_class_id", "va", "phone")
+_METER_FIELDS = ("key_type", "sgc", "tariff_index", "krn", "algorithm", "base_date", "dkga")
+_IX = {name: i for i, name in enumerate(ROW_FIELDS)}
+
+_STAGING_COLUMNS = (
+    "line BIGINT NOT NULL, idpel VARCHAR(12) NOT NULL, name VARCHAR(25) NOT NULL, "
+    "address VARCHAR(120) NOT NULL, unit_id INTEGER NOT NULL, tariff_class_id INTEGER NOT NULL, "
+    "va BIGINT NOT NULL, phone VARCHAR(20), meter_number VARCHAR(13) NOT NULL, "
+    "key_type INTEGER NOT NULL, sgc VARCHAR(6) NOT NULL, tariff_index VARCHAR(2) NOT NULL, "
+    "krn INTEGER NOT NULL, algorithm VARCHAR(2) NOT NULL, base_date VARCHAR(2) NOT NULL, "
+    "dkga VARCHAR(2) NOT NULL, fresh INTEGER NOT NULL DEFAULT 1"
+)
+_COLUMN_LIST = ", ".join(ROW_FIELDS)
+
+
+@dataclass
+class ImportSummary:
+    """What an import did; ``imported + updated + unchanged + rejected == rows read``."""
+
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+
+    @property
+    def rows(self) -> int:
+        return self.imported + self.updated + self.unchanged + self.rejected
+
+    def add(self, other: ImportSummary) -> None:
+        self.imported += other.imported
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.rejected += other.rejected
+
+    def line(self) -> str:
+        """The CLI's last line, exactly ``N imported, U updated, M unchanged, K rejected``."""
+        return f"{self.imported} imported, {self.updated} updated, {self.unchanged} unchanged, {self.rejected} rejected"
+
+
+@dataclass
+class Batch:
+    """Validated rows and the rejections of the same stretch of the file (in file order)."""
+
+    rows: list[ValidRow]
+    rejected: list[RowError]
+    rejected_rows: int
+    position: int = 0
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    summary: ImportSummary
+    errors: list[RowError]
+
+
+class BatchWriter:
+    """Writes batches over one connection; use as a context manager (temp tables live on it)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        actor: str,
+        reason: str,
+        at: datetime,
+        source: str,
+        has_phone: bool,
+        dry_run: bool = False,
+    ) -> None:
+        self.engine = engine
+        self.actor = actor
+        self.at = at
+        self.dry_run = dry_run
+        self.has_phone = has_phone
+        self.postgres = engine.dialect.name == "postgresql"
+        self._reason = reason
+        self._source = source
+        # The audit detail of a fresh row is built by the database: this is its JSON tail.
+        self._detail_tail = f', "reason": {json.dumps(reason)}, "source": {json.dumps(source)}}}'
+
+        self._conn: Connection | None = None
+        self._lock: threading.RLock | None = None
+
+    # -- connection and temporary tables -------------------------------------------------
+    def __enter__(self) -> BatchWriter:
+        self._conn = self.engine.connect()
+        temp = "TEMPORARY" if self.postgres else "TEMP"
+        with self._conn.begin():
+            self._conn.exec_driver_sql("DROP TABLE IF EXISTS imp_batch")
+            self._conn.exec_driver_sql("DROP TABLE IF EXISTS imp_seen")
+            self._conn.exec_driver_sql(f"CREATE {temp} TABLE imp_batch ({_STAGING_COLUMNS})")
+            self._conn.exec_driver_sql(
+                f"CREATE {temp} TABLE imp_seen (line BIGINT NOT NULL, "
+                "idpel VARCHAR(12) NOT NULL UNIQUE, meter_number VARCHAR(13) NOT NULL UNIQUE)"
+            )
+        if not self.postgres:
+            self._lock = _sqlite_writer_lock(self.engine)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if conn.in_transaction():
+                conn.rollback()
+            with conn.begin():
+                conn.exec_driver_sql("DROP TABLE IF EXISTS imp_batch")
+                conn.exec_driver_sql("DROP TABLE IF EXISTS imp_seen")
+        finally:
+            conn.close()
+
+    # -- one batch -------------------------------------------------------------------------
+    def write(self, rows: list[ValidRow]) -> BatchOutcome:
+        """Merge one batch (its rows are unique within the batch) in one transaction."""
+        conn = self._conn
+        if conn is None:
+            raise RuntimeError("use the BatchWriter as a context manager")
+        if self._lock is not None and not self._lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise WriterBusy("no write slot on the SQLite database within the busy timeout")
+        try:
+            claimed = conn.execution_options(**{CLAIM: True})
+            with claimed.begin():
+                return self._write(claimed, rows)
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+
+    def _write(self, conn: Connection, rows: list[ValidRow]) -> BatchOutcome:
+        summary = ImportSummary()
+        errors: list[RowError] = []
+        if self.postgres:
+            # While a region loads, the statistics of customers/meters are those of a nearly
+            # empty table, and the planner would scan or hash them whole for every batch
+            # (quadratic time). Probing their unique indexes row by row is always right for a
+            # batch against a big table; JIT compilation costs more than these plans gain.
+            for setting in ("enable_seqscan", "enable_hashjoin", "enable_mergejoin", "jit"):
+                conn.exec_driver_sql(f"SET LOCAL {setting} = off")
+        conn.exec_driver_sql("DELETE FROM imp_batch")
+        self._load(conn, rows)
+        by_line = {row[0]: row for row in rows}
+        # 1. Later rows of the file that name an IDPEL or meter an earlier row claimed.
+        duplicates = conn.exec_driver_sql(
+            "SELECT b.line, s.line, 'idpel' FROM imp_batch b JOIN imp_seen s ON s.idpel = b.idpel "
+            "UNION ALL SELECT b.line, s.line, 'meter_number' FROM imp_batch b "
+            "JOIN imp_seen s ON s.meter_number = b.meter_number"
+        ).all()
+        fresh = len(rows)
+        if duplicates:
+            first_seen: dict[int, RowError] = {}
+            for line, first, column in duplicates:
+                what = "IDPEL" if column == "idpel" else "meter number"
+                first_seen.setdefault(
+                    line, RowError(line, column, f"the same {what} is on line {first}; the first row wins")
+                )
+            errors.extend(first_seen.values())
+            summary.rejected += len(first_seen)
+            fresh -= len(first_seen)
+            conn.exec_driver_sql(
+                "DELETE FROM imp_batch WHERE idpel IN (SELECT idpel FROM imp_seen) "
+                "OR meter_number IN (SELECT meter_number FROM imp_seen)"
+            )
+        conn.exec_driver_sql(
+            "INSERT INTO imp_seen (line, idpel, meter_number) SELECT line, idpel, meter_number FROM imp_batch"
+        )
+        # 2. Rows that touch something stored are not fresh.
+        conn.exec_driver_sql(
+            "UPDATE imp_batch SET fresh = 0 WHERE "
+            "EXISTS (SELECT 1 FROM customers c WHERE c.idpel = imp_batch.idpel) OR "
+            "EXISTS (SELECT 1 FROM meters m WHERE m.meter_number = imp_batch.meter_number)"
+        )
+        # 3. Compare those with what is stored.
+        stored = conn.exec_driver_sql(
+            "SELECT b.line, c.id, c.name, c.address, c.unit_id, c.tariff_class_id, c.va, c.phone, "
+            "m.id, m.customer_id, m.status, m.replaced_by, m.key_type, m.sgc, m.tariff_index, "
+            "m.krn, m.algorithm, m.base_date, m.dkga, mc.idpel, "
+            "CASE WHEN m.id IS NULL THEN (SELECT o.meter_number FROM meters o WHERE o.customer_id = c.id "
+            f" AND o.status <> '{MeterStatus.REPLACED.value}' LIMIT 1) END "
+            "FROM imp_batch b LEFT JOIN customers c ON c.idpel = b.idpel "
+            "LEFT JOIN meters m ON m.meter_number = b.meter_number "
+            "LEFT JOIN customers mc ON mc.id = m.customer_id WHERE b.fresh = 0 ORDER BY b.line"
+        ).all()
+        changes: list[tuple[ValidRow, int, int | None, dict[str, list[Any]]]] = []
+        for s in stored:
+            row = by_line[s[0]]
+            verdict = self._classify(row, s)
+            if isinstance(verdict, RowError):
+                errors.append(verdict)
+                summary.rejected += 1
+            elif verdict is None:
+                summary.unchanged += 1
+            else:
+                changes.append((row, s[1], s[8], verdict))
+                summary.updated += 1
+        fresh -= len(stored)
+        summary.imported = fresh
+        if not self.dry_run:
+            if fresh:
+                self._insert_fresh(conn, fresh)
+            if changes:
+                self._apply_changes(conn, changes)
+        errors.sort(key=lambda e: e.line)
+        return BatchOutcome(summary, errors)
+
+    def _load(self, conn: Connection, rows: list[ValidRow]) -> None:
+        if self.postgres:
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            with raw.cursor() as cur:
+                with cur.copy(f"COPY imp_batch ({_COLUMN_LIST}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                cur.execute("ANALYZE imp_batch")
+        else:
+            marks = ", ".join("?" for _ in ROW_FIELDS)
+            conn.exec_driver_sql(f"INSERT INTO imp_batch ({_COLUMN_LIST}) VALUES ({marks})", rows)
+
+    def _classify(self, row: ValidRow, s: Any) -> RowError | dict[str, list[Any]] | None:
+        """None = unchanged; a dict of field -> [old, new] = update; RowError = rejected."""
+        line = row[0]
+        customer_id, meter_id = s[1], s[8]
+        if meter_id is not None:
+            if s[10] == MeterStatus.REPLACED.value:
+                replaced_by = f" by {s[11]}" if s[11] else ""
+                return RowError(
+                    line, "meter_number", f"this meter was replaced{replaced_by}; it cannot be installed again"
+                )
+            if customer_id is None or s[9] != customer_id:
+                return RowError(line, "meter_number", f"this meter is installed on IDPEL {s[19]}")
+        elif s[20] is not None:
+            return RowError(
+                line, "idpel",
+                f"this customer already has meter {s[20]}; a different meter is a meter replacement",
+            )  # fmt: skip
+        diff: dict[str, list[Any]] = {}
+        stored_customer = s[2:8]
+        for i, name in enumerate(_CUSTOMER_FIELDS):
+            if name == "phone" and not self.has_phone:
+                continue
+            new = row[_IX[name]]
+            if stored_customer[i] != new:
+                diff[name] = [stored_customer[i], new]
+        if meter_id is None:
+            diff["meter_number"] = [None, row[_IX["meter_number"]]]
+        else:
+            stored_meter = s[12:19]
+            for i, name in enumerate(_METER_FIELDS):
+                new = row[_IX[name]]
+                if stored_meter[i] != new:
+                    diff[name] = [stored_meter[i], new]
+        return diff or None
+
+    def _insert_fresh(self, conn: Connection, expected: int) -> None:
+        phone = "phone" if self.has_phone else "NULL"
+        inserted = conn.exec_driver_sql(
+            "INSERT INTO customers (idpel, name, address, unit_id, tariff_class_id, va, phone, "
+            "status, debt_remaining, angsuran_per_purchase) "
+            f"SELECT idpel, name, address, unit_id, tariff_class_id, va, {phone}, "
+            f"'{CustomerStatus.ACTIVE.value}', 0, 0 FROM imp_batch WHERE fresh = 1 ORDER BY line"
+        ).rowcount
+        if inserted != expected:  # pragma: no cover - another writer raced this batch
+            raise RuntimeError(f"expected to insert {expected} customers, inserted {inserted}")
+        conn.exec_driver_sql(
+            "INSERT INTO meters (meter_number, customer_id, status, replaced_by, key_type, sgc, "
+            "tariff_index, krn, ken, algorithm, base_date, dkga, last_tid) "
+            f"SELECT b.meter_number, c.id, '{MeterStatus.ACTIVE.value}', NULL, b.key_type, b.sgc, "
+            "b.tariff_index, b.krn, 255, b.algorithm, b.base_date, b.dkga, 0 "
+            "FROM imp_batch b JOIN customers c ON c.idpel = b.idpel WHERE b.fresh = 1 ORDER BY b.line"
+        )
+        conn.execute(
+            text(
+                "INSERT INTO audit_log (at, actor, action, meter_number, detail) "
+                "SELECT :at, :actor, :action, meter_number, "
+                ":head || idpel || :mid || CAST(line AS VARCHAR(20)) || :tail "
+                "FROM imp_batch WHERE fresh = 1 ORDER BY line"
+            ).bindparams(bindparam("at", type_=UTCDateTime())),
+            {
+                "at": self.at,
+                "actor": self.actor,
+                "action": ACTION_IMPORTED,
+                "head": '{"idpel": "',
+                "mid": '", "line": ',
+                "tail": self._detail_tail,
+            },
+        )
+
+    def _apply_changes(
+        self, conn: Connection, changes: list[tuple[ValidRow, int, int | None, dict[str, list[Any]]]]
+    ) -> None:
+        customer_updates: list[dict[str, Any]] = []
+        meter_updates: list[dict[str, Any]] = []
+        installs: list[dict[str, Any]] = []
+        audits: list[dict[str, Any]] = []
+        for row, customer_id, meter_id, diff in changes:
+            values = dict(zip(ROW_FIELDS, row, strict=True))
+            if any(f in diff for f in _CUSTOMER_FIELDS):
+                customer_updates.append({**values, "id": customer_id})
+            if meter_id is None:
+                installs.append({**values, "customer_id": customer_id})
+            elif any(f in diff for f in _METER_FIELDS):
+                meter_updates.append({**values, "id": meter_id})
+            audits.append(
+                {
+                    "at": self.at,
+                    "actor": self.actor,
+                    "action": ACTION_UPDATED,
+                    "meter_number": values["meter_number"],
+                    "detail": json.dumps(
+                        {
+                            "changes": diff,
+                            "idpel": values["idpel"],
+                            "line": values["line"],
+                            "reason": self._reason,
+                            "source": self._source,
+                        },
+                        sort_keys=True,
+                    ),
+                }
+            )
+        if customer_updates:
+            phone = ", phone = :phone" if self.has_phone else ""
+            conn.execute(
+                text(
+                    "UPDATE customers SET name = :name, address = :address, unit_id = :unit_id, "
+                    f"tariff_class_id = :tariff_class_id, va = :va{phone} WHERE id = :id"
+                ),
+                customer_updates,
+            )
+        if meter_updates:
+            conn.execute(
+                text(
+                    "UPDATE meters SET key_type = :key_type, sgc = :sgc, tariff_index = :tariff_index, "
+                    "krn = :krn, algorithm = :algorithm, base_date = :base_date, dkga = :dkga "
+                    "WHERE id = :id"
+                ),
+                meter_updates,
+            )
+        if installs:
+            conn.execute(
+                text(
+                    "INSERT INTO meters (meter_number, customer_id, status, replaced_by, key_type, "
+                    "sgc, tariff_index, krn, ken, algorithm, base_date, dkga, last_tid) VALUES "
+                    f"(:meter_number, :customer_id, '{MeterStatus.ACTIVE.value}', NULL, :key_type, "
+                    ":sgc, :tariff_index, :krn, 255, :algorithm, :base_date, :dkga, 0)"
+                ),
+                installs,
+            )
+        conn.execute(
+            text(
+                "INSERT INTO audit_log (at, actor, action, meter_number, detail) "
+                "VALUES (:at, :actor, :action, :meter_number, :detail)"
+            ).bindparams(bindparam("at", type_=UTCDateTime())),
+            audits,
+        )
+
+
+def batches(
+    results: Iterable[ValidRow | list[RowError]],
+    *,
+    size: int = DEFAULT_BATCH_SIZE,
+    position: Callable[[], int] | None = None,
+) -> Iterator[Batch]:
+    """Group validated rows into batches; a row repeating an IDPEL or meter number already in
+    the same batch is rejected here (earlier batches are checked by the writer)."""
+    rows: list[ValidRow] = []
+    rejected: list[RowError] = []
+    rejected_rows = 0
+    idpels: dict[str, int] = {}
+    meters: dict[str, int] = {}
+    for item in results:
+        if isinstance(item, list):
+            rejected.extend(item)
+            rejected_rows += 1
+        else:
+            line, idpel, meter = item[0], item[1], item[8]
+            first = idpels.get(idpel)
+            if first is not None:
+                rejected.append(RowError(line, "idpel", f"the same IDPEL is on line {first}; the first row wins"))
+                rejected_rows += 1
+            else:
+                first = meters.get(meter)
+                if first is not None:
+                    rejected.append(
+                        RowError(line, "meter_number", f"the same meter number is on line {first}; the first row wins")
+                    )
+                    rejected_rows += 1
+                else:
+                    idpels[idpel] = line
+                    meters[meter] = line
+                    rows.append(item)
+        if len(rows) >= size or len(rejected) >= size:
+            yield Batch(rows, rejected, rejected_rows, position() if position else 0)
+            rows, rejected, rejected_rows = [], [], 0
+            idpels.clear()
+            meters.clear()
+    if rows or rejected:
+        yield Batch(rows, rejected, rejected_rows, position() if position else 0)
+
+
+def run_batches(
+    writer: BatchWriter,
+    source: Iterable[Batch],
+    *,
+    on_errors: Callable[[list[RowError]], None] | None = None,
+    on_progress: Callable[[ImportSummary, int], None] | None = None,
+    pipelined: bool = True,
+) -> ImportSummary:
+    """Write every batch; with ``pipelined`` the next batch is parsed and validated while the
+    database merges the previous one (at most two batches in memory)."""
+    total = ImportSummary()
+
+    def handle(batch: Batch) -> None:
+        outcome = writer.write(batch.rows) if batch.rows else BatchOutcome(ImportSummary(), [])
+        outcome.summary.rejected += batch.rejected_rows
+        total.add(outcome.summary)
+        if on_errors is not None:
+            errors = sorted([*batch.rejected, *outcome.errors], key=lambda e: e.line)
+            if errors:
+                on_errors(errors)
+        if on_progress is not None:
+            on_progress(total, batch.position)
+
+    if not pipelined:
+        for batch in source:
+            handle(batch)
+        return total
+
+    handoff: queue.Queue[Batch | None] = queue.Queue(maxsize=1)
+    failure: list[BaseException] = []
+
+    def consume() -> None:
+        try:
+            while (batch := handoff.get()) is not None:
+                if not failure:
+                    handle(batch)
+        except BaseException as exc:  # re-raised in the calling thread
+            failure.append(exc)
+            while handoff.get() is not None:
+                pass
+
+    worker = threading.Thread(target=consume, name="prabayar-import-writer", daemon=True)
+    worker.start()
+    try:
+        for batch in source:
+            if failure:
+                break
+            handoff.put(batch)
+    finally:
+        handoff.put(None)
+        worker.join()
+    if failure:
+        raise failure[0]
+    return total
