@@ -314,13 +314,18 @@ def test_console_button_ends_a_users_sessions(client: TestClient) -> None:
 
 
 def test_the_session_cookie_is_an_opaque_id_and_the_content_stays_on_the_server(client: TestClient) -> None:
-    token = csrf(client.get("/masuk").text)
-    client.post(
+    form = client.get("/masuk")
+    assert "Max-Age=3600;" in form.headers["set-cookie"]  # a visitor's session is kept 1 h
+    anonymous = client.cookies[SESSION_COOKIE]
+    token = csrf(form.text)
+    signed = client.post(
         "/masuk",
         data={"csrf_token": token, "username": "operator", "password": DEMO_PASSWORDS["operator"]},
         follow_redirects=False,
     )
+    assert "Max-Age=28800;" in signed.headers["set-cookie"]  # a signed-in one 8 h (sliding)
     value = client.cookies[SESSION_COOKIE]
+    assert value != anonymous
     assert re.fullmatch(r"[A-Za-z0-9_-]{43}", value)  # 32 random bytes, nothing else
     assert "operator" not in value and "." not in value
     # log-in gave a new id (no fixation): the anonymous session's id is gone

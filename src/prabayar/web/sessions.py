@@ -47,6 +47,7 @@ class ServerSessionMiddleware:
         *,
         cookie: str = "prabayar_session",
         max_age: int = 8 * 3600,
+        anonymous_max_age: int = 3600,
         secure: bool = True,
         skip_prefix: str = "/api/",
     ) -> None:
@@ -54,6 +55,9 @@ class ServerSessionMiddleware:
         self.state = state
         self.cookie = cookie
         self.max_age = max_age
+        # A visitor who has not signed in (only a CSRF token for the log-in form) is kept for a
+        # shorter time, so anonymous page views do not pile up rows in the store.
+        self.anonymous_max_age = min(anonymous_max_age, max_age)
         self.flags = "Path=/; HttpOnly; SameSite=Lax" + ("; Secure" if secure else "")
         self.skip_prefix = skip_prefix
 
@@ -107,7 +111,9 @@ class ServerSessionMiddleware:
                 await run_in_threadpool(self.state.delete_session, session_id)
             session_id = secrets.token_urlsafe(32)
             changed = True
-        elif not changed and loaded[1] - time.time() > self.max_age - TOUCH_AFTER_SECONDS:
+        user = _user_of(data)
+        ttl = self.max_age if user else self.anonymous_max_age
+        if not changed and loaded is not None and loaded[1] - time.time() > ttl - TOUCH_AFTER_SECONDS:
             return None  # unchanged and recently extended
-        await run_in_threadpool(self.state.save_session, session_id, data, _user_of(data), self.max_age)
-        return f"{self.cookie}={session_id}; Max-Age={self.max_age}; {self.flags}"
+        await run_in_threadpool(self.state.save_session, session_id, data, user, ttl)
+        return f"{self.cookie}={session_id}; Max-Age={ttl}; {self.flags}"
