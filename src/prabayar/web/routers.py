@@ -28,6 +28,7 @@ from prabayar.web.api import support as api_support
 from prabayar.web.pages import approvals as page_approvals
 from prabayar.web.pages import auth as page_auth
 from prabayar.web.pages import customer as page_customer
+from prabayar.web.pages import masterdata as page_masterdata
 from prabayar.web.pages import meter as page_meter
 from prabayar.web.pages import operator as page_operator
 from prabayar.web.pages import support as page_support
@@ -48,6 +49,7 @@ PAGE_ROUTERS: list[APIRouter] = [
     page_support.router,  # before page_customer: GET /token-gagal gets the diagnosis form
     page_customer.router,
     page_meter.router,
+    page_masterdata.router,  # /konsol/data/*, before the console's /konsol routes
     page_operator.router,
     page_approvals.router,
 ]
