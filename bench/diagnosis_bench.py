@@ -4,8 +4,9 @@ Run with ``make bench`` (or ``.venv/bin/python bench/diagnosis_bench.py``); ``DI
 sets the number of random tokens per measurement (default 100).
 
 Part 1, the typo search alone (``search_typos``) with a fixed STA and a fixed MISTY1 key:
-time per search and blocks decrypted, without the ledger (key + CRC + plausibility) and with
-it (the meter's 50 sold tokens as the shortlist).
+time per search (median and p95) and blocks decrypted, without the ledger (key + CRC +
+plausibility) and with it (the meter's 50 sold tokens as the shortlist); each search twice in
+the same run, with the per-token engine (before) and with the batch engine (after).
 
 Part 2, a whole diagnosis end to end (``DiagnosisEngine.diagnose`` over the demo back office
 on SQLite and an emulated meter state file): time per diagnosis for each typo class.
@@ -29,6 +30,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from prabayar import sts
+from prabayar.sts import batch
 from prabayar.support.typo_search import search_typos
 from prabayar.support.typos import SearchStats, TypoClass
 
@@ -91,9 +93,34 @@ def ms(samples: list[float]) -> str:
     return f"{statistics.median(samples) * 1000:7.1f} ms (p90 {sorted(samples)[int(len(samples) * 0.9)] * 1000:6.1f})"
 
 
+def p95(samples: list[float]) -> str:
+    return (f"{statistics.median(samples) * 1000:6.1f} ms (p95 "
+            f"{sorted(samples)[min(len(samples) - 1, int(len(samples) * 0.95))] * 1000:6.1f})")  # fmt: skip
+
+
+def _timed_searches(cases: list[tuple[str, str, set[str]]], key: sts.DecoderKey, mode: str,
+                    ) -> tuple[list[float], int, int]:  # fmt: skip
+    times: list[float] = []
+    decrypted = found = 0
+    for token, typed, ledger in cases:
+        stats: dict[TypoClass, SearchStats] = {}
+        start = time.perf_counter()
+        hits = search_typos(
+            typed, key, accept=plausible, stats=stats,
+            shortlist=ledger if mode == "ledger" else None,
+        )  # fmt: skip
+        times.append(time.perf_counter() - start)
+        decrypted += sum(s.decrypted for s in stats.values())
+        found += any(h.edit.digits == token for h in hits)
+    return times, decrypted, found
+
+
 def part1() -> None:
-    print(f"\n## typo search alone ({N} random tokens per row)")
-    print(f"{'key':7} {'typo class':18} {'mode':9} {'time per search':26} {'decrypted':>9} {'found':>6}")
+    """Each search twice in the same run: candidates decoded one by one with the per-token engine
+    (the batch module's fallback, as before the batch engine) and screened by the batch engine."""
+    print(f"\n## typo search alone ({N} random tokens per row; batch backend: {batch.backend()})")
+    print(f"{'key':7} {'typo class':18} {'mode':9} {'per-token':24} {'batch':24} {'decrypted':>9} {'found':>6}")
+    fast = batch._c
     for key_name, key in KEYS.items():
         for kind in TypoClass:
             rng = random.Random(f"{key_name}{kind}")
@@ -103,19 +130,15 @@ def part1() -> None:
                 ledger = {token} | {random_token(rng, key) for _ in range(49)}
                 cases.append((token, corrupt(rng, token, kind), ledger))
             for mode in ("no ledger", "ledger"):
-                times: list[float] = []
-                decrypted = found = 0
-                for token, typed, ledger in cases:
-                    stats: dict[TypoClass, SearchStats] = {}
-                    start = time.perf_counter()
-                    hits = search_typos(
-                        typed, key, accept=plausible, stats=stats,
-                        shortlist=ledger if mode == "ledger" else None,
-                    )  # fmt: skip
-                    times.append(time.perf_counter() - start)
-                    decrypted += sum(s.decrypted for s in stats.values())
-                    found += any(h.edit.digits == token for h in hits)
-                print(f"{key_name:7} {kind.value:18} {mode:9} {ms(times):26} "
+                try:
+                    batch._c = None
+                    batch._told = True
+                    slow_times, _, slow_found = _timed_searches(cases, key, mode)
+                finally:
+                    batch._c = fast
+                times, decrypted, found = _timed_searches(cases, key, mode)
+                assert found == slow_found
+                print(f"{key_name:7} {kind.value:18} {mode:9} {p95(slow_times):24} {p95(times):24} "
                       f"{decrypted / N:9.0f} {found / N:6.0%}")  # fmt: skip
 
 

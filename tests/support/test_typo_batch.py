@@ -17,7 +17,6 @@ from prabayar.support.typos import (
     SearchStats,
     TypoClass,
     candidate_groups,
-    two_wrong_digit_list,
     two_wrong_digits,
 )
 
@@ -71,7 +70,7 @@ def _anything(digits: str, token: sts.Token) -> bool:
 
 
 @pytest.mark.parametrize("use_c", [True, False])
-@settings(max_examples=25)
+@settings(max_examples=40)
 @given(
     key=st.sampled_from(KEYS),
     tid=st.integers(0, sts.TID_MAX),
@@ -117,14 +116,35 @@ def test_batch_search_is_the_one_by_one_search(
     assert got_stats == want_stats
 
 
-@settings(max_examples=20)
+@pytest.mark.parametrize("use_c", [True, False])
+@settings(max_examples=15)
 @given(
     typed=st.integers(0, 10**20 - 1).map(lambda v: f"{v:020d}"),
-    classes=st.sampled_from([CUSTOMER_CLASSES, frozenset({0, 1, 2, 3})]),
+    classes=st.sampled_from([CUSTOMER_CLASSES, frozenset({0, 1, 2, 3}), frozenset({1})]),
+    key=st.sampled_from([None, *KEYS]),
 )
-def test_two_wrong_digit_list_is_the_generator(typed: str, classes: frozenset[int]) -> None:
-    a, b = SearchStats(), SearchStats()
-    edits = list(two_wrong_digits(typed, classes, a))
-    listed = two_wrong_digit_list(typed, classes, b)
-    assert [listed.edit(i) for i in range(len(listed.digits))] == edits
-    assert a == b
+def test_two_digit_variants_are_the_generator(
+    use_c: bool, typed: str, classes: frozenset[int], key: DecoderKey | None
+) -> None:
+    stats = SearchStats()
+    edits = list(two_wrong_digits(typed, classes, stats))
+    saved = batch._c
+    try:
+        if not use_c:
+            batch._c = None
+            batch._told = True
+        generated, plausible, good = batch.two_digit_variants(typed, key, classes)
+    finally:
+        batch._c = saved
+    assert (generated, plausible) == (stats.generated, stats.plausible) == (15_390, len(edits))
+    if key is None:
+        assert good == []
+        return
+    marks = batch.screen([e.digits for e in edits], key)
+    want = [(e.digits, *e.positions) for e, m in zip(edits, marks, strict=True) if m == batch.GOOD]
+    assert good == want
+    for digits, _, _ in good:  # a good CRC: decode succeeds unless the subclass is reserved
+        try:
+            decode(digits, key)
+        except StsError as exc:
+            assert isinstance(exc, sts.UnsupportedToken)

@@ -258,6 +258,58 @@ def screen(digits: Sequence[str], key: DecoderKey) -> bytes:
     return result
 
 
+_WEIGHTS: Final = tuple(10 ** (19 - i) for i in range(20))
+
+
+def _two_digit_variants_py(
+    typed: str, key: DecoderKey | None, classes: frozenset[int]
+) -> tuple[int, int, list[tuple[str, int, int]]]:
+    base = int(typed)
+    digits = [int(ch) for ch in typed]
+    limit = token_number.MAX_TOKEN
+    generated = plausible = 0
+    good: list[tuple[str, int, int]] = []
+    for p in range(19):
+        for new_p in range(10):
+            if new_p == digits[p]:
+                continue
+            first = base + (new_p - digits[p]) * _WEIGHTS[p]
+            for q in range(p + 1, 20):
+                for new_q in range(10):
+                    if new_q == digits[q]:
+                        continue
+                    generated += 1
+                    value = first + (new_q - digits[q]) * _WEIGHTS[q]
+                    if value > limit or (value >> 27) & 3 not in classes:
+                        continue
+                    plausible += 1
+                    if key is not None:
+                        text = f"{value:020d}"
+                        if _screen_one(text, key) == GOOD:
+                            good.append((text, p + 1, q + 1))
+    return generated, plausible, good
+
+
+def two_digit_variants(
+    typed: str, key: DecoderKey | None, classes: frozenset[int]
+) -> tuple[int, int, list[tuple[str, int, int]]]:
+    """Every token that differs from ``typed`` (20 digits) in exactly two positions, enumerated in
+    the order (position p, new digit at p, position q > p, new digit at q).
+
+    Returns ``(generated, plausible, good)``: how many were enumerated (15,390), how many are
+    below 2**66 with a class in ``classes``, and of those the ones that decrypt under ``key`` with
+    a good CRC as ``(digits, p, q)`` (1-based positions); without a key only the counts."""
+    c = _fast()
+    if c is not None and type(typed) is str and len(typed) == 20 and typed.isdigit() and typed.isascii():
+        mask = sum(1 << k for k in classes if k in (0, 1, 2, 3))
+        alg = _ALG[key.algorithm] if key is not None else 0
+        result: tuple[int, int, list[tuple[str, int, int]]] = c.two_digit_variants(
+            typed, mask, alg, key.reveal() if key is not None else b""
+        )
+        return result
+    return _two_digit_variants_py(typed, key, classes)
+
+
 # ---------------------------------------------------------------- decoder keys
 
 
@@ -385,5 +437,5 @@ def meter_key_changes(
 
 __all__ = [
     "BAD", "GOOD", "UNREAD", "backend", "decode_blocks", "decode_tokens", "derive_decoder_keys", "encode_credits",
-    "encode_tokens", "key_change_sets", "meter_key_changes", "screen",
+    "encode_tokens", "key_change_sets", "meter_key_changes", "screen", "two_digit_variants",
 ]  # fmt: skip

@@ -12,17 +12,18 @@ shown to ``accept``. Results and counts are those of decoding every candidate on
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from prabayar.sts import DecoderKey, StsError, Token, decode
-from prabayar.sts.batch import BAD, screen
+from prabayar.sts.batch import BAD, screen, two_digit_variants
 from prabayar.support.typos import (
     CUSTOMER_CLASSES,
     SearchStats,
     TypoClass,
     TypoEdit,
-    candidate_lists,
+    candidate_groups,
+    is_plausible,
 )
 
 Acceptor = Callable[[str, Token], bool]
@@ -66,34 +67,68 @@ def search_typos(
     stats = {} if stats is None else stats
     found: dict[str, Recovered] = {}
     tier_found: int | None = None
-    for kind, make in candidate_lists(typed, classes, two_wrong=two_wrong, stats=stats):
+    for kind, edits in candidate_groups(typed, classes, two_wrong=two_wrong, stats=stats):
         tier = _TIER[kind]
         if tier_found is not None and tier > tier_found:
             break
         st = stats.setdefault(kind, SearchStats())
-        candidates = make()
-        order: Sequence[int] = range(len(candidates.digits))
-        pool = candidates.digits
-        if shortlist is not None:
-            order = [i for i, d in enumerate(pool) if d in shortlist]
-            pool = [pool[i] for i in order]
-        marks = screen(pool, key)
-        # a BAD candidate fails decode, so it was never accepted into ``found`` either
-        st.decrypted += marks.count(BAD)
-        for i, mark in zip(order, marks, strict=True):
-            if mark == BAD:
-                continue
-            digits = candidates.digits[i]
-            if digits in found:
+        if kind is TypoClass.TWO_WRONG_DIGITS and typed.isascii() and typed.isdigit():
+            # ``edits`` is dropped unread (it counts only when read to the end): the batch engine
+            # enumerates the same 15,390 candidates in the same order and counts them into ``st``
+            candidates, looked_at = _two_wrong(typed, key, classes, shortlist, st)
+        else:
+            candidates, looked_at = _screened(list(edits), key, shortlist)
+        # every candidate looked at counts as decrypted; one screened out fails ``decode`` and so
+        # was never accepted into ``found`` (which the loop below checks for the others)
+        st.decrypted += looked_at - len(candidates)
+        for edit in candidates:
+            if edit.digits in found:
                 continue
             st.decrypted += 1
             try:
-                token = decode(digits, key)
+                token = decode(edit.digits, key)
             except StsError:
                 continue
             st.crc_ok += 1
-            if accept(digits, token):
+            if accept(edit.digits, token):
                 st.accepted += 1
-                found[digits] = Recovered(candidates.edit(i), token)
+                found[edit.digits] = Recovered(edit, token)
                 tier_found = tier
     return list(found.values())
+
+
+def _screened(edits: list[TypoEdit], key: DecoderKey, shortlist: Collection[str] | None) -> tuple[list[TypoEdit], int]:
+    """The candidates worth decoding (in order), and how many were looked at."""
+    if shortlist is not None:
+        edits = [e for e in edits if e.digits in shortlist]
+    marks = screen([e.digits for e in edits], key)
+    return [e for e, mark in zip(edits, marks, strict=True) if mark != BAD], len(edits)
+
+
+def _two_apart(typed: str, digits: str) -> tuple[int, int] | None:
+    """The two 0-based positions where ``digits`` differs from ``typed``, if exactly two."""
+    if not (type(digits) is str and len(digits) == len(typed) and digits.isascii() and digits.isdigit()):
+        return None
+    where = [i for i, (a, b) in enumerate(zip(typed, digits, strict=True)) if a != b]
+    return (where[0], where[1]) if len(where) == 2 else None
+
+
+def _two_wrong(
+    typed: str, key: DecoderKey, classes: frozenset[int], shortlist: Collection[str] | None, st: SearchStats
+) -> tuple[list[TypoEdit], int]:
+    """``_screened`` for two wrong digits without building the 15,390 candidates in Python."""
+    kind = TypoClass.TWO_WRONG_DIGITS
+    generated, plausible, good = two_digit_variants(typed, key if shortlist is None else None, classes)
+    st.generated += generated
+    st.plausible += plausible
+    if shortlist is None:
+        return [TypoEdit(digits, kind, (p, q)) for digits, p, q in good], plausible
+    # with a ledger only its tokens can be the answer: find those two digits away from ``typed``
+    hits: list[tuple[tuple[int, str, int, str], str]] = []
+    for digits in set(shortlist):
+        where = _two_apart(typed, digits)
+        if where is not None and is_plausible(int(digits), classes):
+            p, q = where
+            hits.append(((p, digits[p], q, digits[q]), digits))
+    hits.sort()  # the order in which the candidates are enumerated
+    return [TypoEdit(digits, kind, (k[0] + 1, k[2] + 1)) for k, digits in hits], len(hits)

@@ -8,10 +8,9 @@ decrypted. Positions are 1-based, counted in the token the customer *meant*.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import partial
 
 TOKEN_DIGITS = 20
 TOKEN_LIMIT = 2**66
@@ -190,66 +189,3 @@ def candidate_groups(
         yield TypoClass.MISSING_DIGIT, missing_digit(typed, classes, s(TypoClass.MISSING_DIGIT))
     elif len(typed) == TOKEN_DIGITS + 1:
         yield TypoClass.EXTRA_DIGIT, extra_digit(typed, classes, s(TypoClass.EXTRA_DIGIT))
-
-
-@dataclass(frozen=True)
-class CandidateList:
-    """One typo class's candidates as plain lists (no object per candidate): the digits, and the
-    positions of each. For a batch decode, which reads thousands of candidates at once."""
-
-    typo: TypoClass
-    digits: list[str]
-    positions: list[tuple[int, ...]]
-
-    def edit(self, i: int) -> TypoEdit:
-        """Candidate ``i`` as a ``TypoEdit``."""
-        return TypoEdit(self.digits[i], self.typo, self.positions[i])
-
-
-def two_wrong_digit_list(
-    typed: str, classes: frozenset[int] = CUSTOMER_CLASSES, stats: SearchStats | None = None
-) -> CandidateList:
-    """``two_wrong_digits`` as lists: the same candidates in the same order, the same counts."""
-    base = int(typed)
-    digits = [int(c) for c in typed]
-    deltas = [[(new - digits[p]) * _WEIGHTS[p] for new in range(10) if new != digits[p]] for p in range(TOKEN_DIGITS)]
-    values: list[int] = []
-    positions: list[tuple[int, ...]] = []
-    limit = TOKEN_LIMIT
-    generated = 0
-    for p in range(TOKEN_DIGITS - 1):
-        for dp in deltas[p]:
-            first = base + dp
-            for q in range(p + 1, TOKEN_DIGITS):
-                dq_list = deltas[q]
-                generated += len(dq_list)
-                kept = [v for v in [first + dq for dq in dq_list] if v < limit and (v >> 27) & 3 in classes]
-                if kept:
-                    values += kept
-                    positions += [(p + 1, q + 1)] * len(kept)
-    if stats is not None:
-        stats.generated += generated
-        stats.plausible += len(values)
-    return CandidateList(TypoClass.TWO_WRONG_DIGITS, [f"{v:020d}" for v in values], positions)
-
-
-def _listed(kind: TypoClass, edits: Iterable[TypoEdit]) -> CandidateList:
-    items = list(edits)
-    return CandidateList(kind, [e.digits for e in items], [e.positions for e in items])
-
-
-def candidate_lists(
-    typed: str,
-    classes: frozenset[int] = CUSTOMER_CLASSES,
-    *,
-    two_wrong: bool = True,
-    stats: dict[TypoClass, SearchStats] | None = None,
-) -> Iterator[tuple[TypoClass, Callable[[], CandidateList]]]:
-    """``candidate_groups`` for batch searches: per typo class, a function that makes the list
-    (called only if the search gets that far; the counts in ``stats`` are the same)."""
-    for kind, edits in candidate_groups(typed, classes, two_wrong=two_wrong, stats=stats):
-        if kind is TypoClass.TWO_WRONG_DIGITS:
-            # the generator is dropped unread (it counts only when read to the end)
-            yield kind, partial(two_wrong_digit_list, typed, classes, None if stats is None else stats[kind])
-        else:
-            yield kind, partial(_listed, kind, edits)
