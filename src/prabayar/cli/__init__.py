@@ -7,6 +7,7 @@ import typer
 from prabayar.cli import approvals as approvals_cli
 from prabayar.cli import gateway as gateway_cli
 from prabayar.cli import hsm as hsm_cli
+from prabayar.cli import importer as importer_cli
 from prabayar.cli import meter as meter_cli
 from prabayar.cli import onboarding as onboarding_cli
 from prabayar.cli import serve as serve_cli
@@ -29,6 +30,7 @@ app.add_typer(onboarding_cli.meters_app, name="meters", help="Meter records: reg
 app.add_typer(onboarding_cli.unit_app, name="unit", help="Units and their PBJT-TL rates.")
 app.add_typer(onboarding_cli.tariff_app, name="tariff", help="Tariff classes and effective-dated prices.")
 app.add_typer(onboarding_cli.keys_app, name="keys", help="Vending keys: import (plain or wrapped), list.")
+app.add_typer(importer_cli.import_app, name="import", help="Bulk import: customers with their meters (CSV).")
 app.add_typer(hsm_cli.hsm_app, name="hsm", help="HSM key store (PKCS#11): check the token, import the KEK, list keys.")
 app.add_typer(gateway_cli.gateway_app, name="gateway", help="ISO 8583 host-to-host gateway: run, partners.")
 app.add_typer(gateway_cli.client_app, name="gateway-client", help="ISO 8583 test client for partners.")

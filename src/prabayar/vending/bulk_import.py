@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
-from prabayar import sts
-from prabayar.sts import BaseDate, Dkga, EncryptionAlgorithm, KeyParameters, KeyType
+from prabayar.sts import BaseDate, Dkga, EncryptionAlgorithm, KeyType
+from prabayar.vending import validation
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "idpel", "name", "address", "tariff", "power_va", "meter_number", "sgc", "tariff_index",
@@ -46,7 +46,8 @@ FIELD_LIMIT = 4096
 
 _EA = {a.value: a for a in EncryptionAlgorithm}
 _DKGA = {"02": Dkga.DKGA02, "04": Dkga.DKGA04}
-_BASE_DATES = {"1993": BaseDate.Y1993, "2014": BaseDate.Y2014, "2035": BaseDate.Y2035}
+_BASE_DATES = {"1993": BaseDate.Y1993, "2014": BaseDate.Y2014, "2035": BaseDate.Y2035,
+               "93": BaseDate.Y1993, "14": BaseDate.Y2014, "35": BaseDate.Y2035}  # fmt: skip
 _KEY_TYPES = {str(k.value): k for k in KeyType}
 _DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
 _NOT_TEXT = "non-printable characters (control characters, or bytes that are not UTF-8)"
@@ -74,9 +75,7 @@ class TariffRef:
     print_code: str
     va_min: int
     va_max: int | None
-
-    def allows(self, va: int) -> bool:
-        return self.va_min <= va and (self.va_max is None or va <= self.va_max)
+    subsidised: bool
 
 
 @dataclass(frozen=True)
@@ -86,65 +85,33 @@ class ReferenceData:
     tariffs: tuple[TariffRef, ...]
     units: dict[str, int]
     default_unit: str | None = None
-    _by_print: dict[str, tuple[TariffRef, ...]] = field(init=False, repr=False)
-    _by_code: dict[str, TariffRef] = field(init=False, repr=False)
-    _cache: dict[tuple[str, int], int | str] = field(init=False, repr=False)
+    _cache: dict[tuple[str, int], int | tuple[str, str]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        by_print: dict[str, list[TariffRef]] = {}
-        for t in self.tariffs:
-            by_print.setdefault(t.print_code.upper(), []).append(t)
-        object.__setattr__(self, "_by_print", {k: tuple(v) for k, v in by_print.items()})
-        object.__setattr__(self, "_by_code", {t.code.upper(): t for t in self.tariffs})
         object.__setattr__(self, "_cache", {})
         if self.default_unit is not None and self.default_unit not in self.units:
             raise ImportFileError(f"the default unit {self.default_unit!r} is not in the database")
 
-    def resolve_tariff(self, tariff: str, va: int) -> int | str:
-        """The tariff class id for a struk code and power, or the reason there is none.
+    def resolve_tariff(self, tariff: str, va: int) -> int | tuple[str, str]:
+        """The tariff class id for a struk code and power, or (column, reason) why there is none.
 
-        ``tariff`` is the code the struk prints (``R1``, ``R2``, ``B2`` ...) or a full class
-        code (``R1-900RTM``); ``R1M`` is the struk's spelling of the non-subsidised 900 VA
-        household class. When the power fits several classes of one code (R1 at 900 VA:
-        subsidised and RTM), the class named ``<code>-<va>`` is taken (subsidised R1-900).
+        The rule is the one every master-data path uses (:func:`validation.resolve_tariff`):
+        ``tariff`` is the struk code (``R1``, ``R2``, ``B2`` ...) or an exact class code
+        (``R1-900``); where one code has two classes at that power (R1 at 900 VA) the
+        non-subsidised one (``R1-900RTM``) is taken, and ``R1-900`` names the subsidised one.
         """
         key = (tariff, va)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        result = self._resolve(tariff.upper(), va)
+        result: int | tuple[str, str]
+        try:
+            result = validation.resolve_tariff(self.tariffs, tariff, va).id
+        except validation.InvalidField as exc:
+            result = (exc.field, exc.message_en)
         if len(self._cache) < 10_000:
             self._cache[key] = result
         return result
-
-    def _resolve(self, code: str, va: int) -> int | str:
-        if code == "R1M":
-            code = "R1-900RTM"
-        exact = self._by_code.get(code)
-        candidates = self._by_print.get(code)
-        if candidates is None:
-            if exact is None:
-                return f"unknown tariff class {code!r}"
-            candidates = (exact,)
-        fitting = [t for t in candidates if t.allows(va)]
-        if not fitting:
-            bands = ", ".join(_band(t) for t in candidates)
-            return f"{code} has no class for {va} VA (known: {bands})"
-        if len(fitting) == 1:
-            return fitting[0].id
-        for t in fitting:
-            if t.code.upper() in (code, f"{code}-{va}"):
-                return t.id
-        names = ", ".join(t.code for t in fitting)
-        return f"{code} at {va} VA is ambiguous ({names}): give the class code"
-
-
-def _band(t: TariffRef) -> str:
-    if t.va_max == t.va_min:
-        return f"{t.va_min} VA"
-    if t.va_max is None:
-        return f">= {t.va_min} VA"
-    return f"{t.va_min}-{t.va_max} VA"
 
 
 def luhn_ok(digits: str) -> bool:
@@ -160,11 +127,6 @@ def luhn_ok(digits: str) -> bool:
 
 def _is_digits(text: str, width: int) -> bool:
     return len(text) == width and text.isascii() and text.isdigit()
-
-
-def _bad_text(text: str) -> bool:
-    """Control characters, or bytes that were not UTF-8 (read as surrogates: not printable)."""
-    return not text.isprintable()
 
 
 class RowValidator:
@@ -193,7 +155,12 @@ class RowValidator:
             )
 
     def validate(self, line: int, record: list[str]) -> ValidRow | list[RowError]:
-        """A validated row, or every problem found in the record."""
+        """A validated row, or every problem found in the record.
+
+        Values are accepted and normalised exactly as :mod:`prabayar.vending.validation` does
+        for a single registration (names and addresses upper case with single spaces); the
+        common case is checked inline because a region has millions of rows.
+        """
         if len(record) != self.width:
             return [RowError(line, "", f"{len(record)} fields, the header has {self.width}")]
         ix = self.index
@@ -202,22 +169,26 @@ class RowValidator:
         def bad(column: str, reason: str) -> None:
             errors.append(RowError(line, column, reason))
 
+        def check(column: str, fn: Callable[[str], str], value: str) -> str:
+            """The shared validator's verdict on a value the fast path did not accept."""
+            try:
+                return fn(value)
+            except validation.InvalidField as exc:
+                bad(exc.field or column, exc.message_en)
+                return ""
+
         idpel = record[ix["idpel"]].strip()
         if not _is_digits(idpel, 12):
-            bad("idpel", _digits_reason(idpel, "an IDPEL", "12"))
-        name = record[ix["name"]].strip()
-        if not name:
-            bad("name", "the name is empty")
-        elif len(name) > NAME_MAX:
-            bad("name", f"{len(name)} characters, a name has at most {NAME_MAX}")
-        elif _bad_text(name):
+            idpel = check("idpel", validation.idpel, idpel)
+        name = " ".join(record[ix["name"]].split()).upper()
+        if not 1 <= len(name) <= NAME_MAX:
+            check("name", validation.name, name)
+        elif not name.isprintable():
             bad("name", _NOT_TEXT)
-        address = record[ix["address"]].strip()
-        if not address:
-            bad("address", "the address is empty")
-        elif len(address) > ADDRESS_MAX:
-            bad("address", f"{len(address)} characters, an address has at most {ADDRESS_MAX}")
-        elif _bad_text(address):
+        address = " ".join(record[ix["address"]].split()).upper()
+        if not 1 <= len(address) <= ADDRESS_MAX:
+            check("address", validation.address, address)
+        elif not address.isprintable():
             bad("address", _NOT_TEXT)
         unit_code = record[ix["unit"]].strip() if self.has_unit else ""
         if not unit_code:
@@ -230,84 +201,68 @@ class RowValidator:
                 bad("unit", "no unit given and no default unit configured")
         phone: str | None = None
         if self.has_phone:
-            raw_phone = record[ix["phone"]].strip()
-            if raw_phone:
-                phone = raw_phone.replace(" ", "").replace("-", "")
-                digits = phone[1:] if phone.startswith("+") else phone
-                if not (digits.isascii() and digits.isdigit()) or not (
-                    PHONE_MIN_DIGITS <= len(digits) <= PHONE_MAX_DIGITS
-                ):
-                    bad("phone", f"a phone number has {PHONE_MIN_DIGITS}-{PHONE_MAX_DIGITS} digits "
-                                 "(an optional leading +)")  # fmt: skip
+            raw_phone = record[ix["phone"]]
+            if raw_phone.strip():
+                try:
+                    phone = validation.phone(raw_phone)
+                except validation.InvalidField as exc:
+                    bad("phone", exc.message_en)
         va_text = record[ix["power_va"]].strip()
-        va = int(va_text) if va_text.isascii() and va_text.isdigit() and len(va_text) <= 9 else 0
-        if va <= 0:
-            bad("power_va", f"the power is a positive number of VA, got {va_text!r}")
+        va = int(va_text) if _is_digits(va_text, len(va_text)) and len(va_text) <= 9 else 0
+        if not va:
+            try:
+                va = validation.power_va(va_text)
+            except validation.InvalidField as exc:
+                bad("power_va", exc.message_en)
         tariff = record[ix["tariff"]].strip()
         tariff_class_id = 0
         if not tariff:
             bad("tariff", "the tariff class is empty")
         elif va > 0:
             resolved = self.ref.resolve_tariff(tariff, va)
-            if isinstance(resolved, str):
-                bad("tariff", resolved)
+            if isinstance(resolved, tuple):
+                bad(*resolved)
             else:
                 tariff_class_id = resolved
         meter = record[ix["meter_number"]].strip()
-        if not (meter.isascii() and meter.isdigit() and len(meter) in (11, 13) and luhn_ok(meter)):
-            try:
-                sts.meter_number.validate(meter)
-                bad("meter_number", "a meter number has only digits")  # e.g. "1234 5678 901"
-            except sts.ValidationError as exc:
-                bad("meter_number", str(exc))
+        if not (len(meter) in (11, 13) and meter.isascii() and meter.isdigit() and luhn_ok(meter)):
+            meter = check("meter_number", validation.meter_number, meter)
         sgc = record[ix["sgc"]].strip()
         if not _is_digits(sgc, 6):
-            bad("sgc", _digits_reason(sgc, "a supply group code", "6"))
+            bad("sgc", f"a supply group code has 6 digits, got {sgc!r}")
         tariff_index = record[ix["tariff_index"]].strip()
         if not _is_digits(tariff_index, 2):
-            bad("tariff_index", _digits_reason(tariff_index, "a tariff index", "2"))
+            bad("tariff_index", f"a tariff index has 2 digits, got {tariff_index!r}")
         krn_text = record[ix["krn"]].strip()
         krn = int(krn_text) if len(krn_text) == 1 and "1" <= krn_text <= "9" else 0
         if not krn:
-            bad("krn", f"a key revision number is 1-9, got {krn_text!r}")
+            bad("krn", f"a key revision number is 1..9, got {krn_text!r}")
         kt_text = record[ix["key_type"]].strip()
         key_type = _KEY_TYPES.get(kt_text)
         if key_type is None:
-            bad("key_type", f"a key type is 0-3, got {kt_text!r}")
-        ea_text = record[ix["ea"]].strip()
+            bad("key_type", f"a key type is 0..3, got {kt_text!r}")
+        ea_text = record[ix["ea"]].strip().zfill(2)
         algorithm = _EA.get(ea_text)
         if algorithm is None:
-            bad("ea", f"the encryption algorithm is 07, 09 or 11, got {ea_text!r}")
-        dkga_text = record[ix["dkga"]].strip()
+            bad("ea", f"EA is 07, 09 or 11, got {ea_text!r}")
+        dkga_text = record[ix["dkga"]].strip().zfill(2)
         dkga = _DKGA.get(dkga_text)
         if dkga is None:
-            bad("dkga", f"the key generation algorithm is 02 or 04, got {dkga_text!r}")
+            bad("dkga", f"DKGA is 02 or 04, got {dkga_text!r}")
         bd_text = record[ix["base_date"]].strip()
         base_date = _BASE_DATES.get(bd_text)
         if base_date is None:
             bad("base_date", f"the base date is 1993, 2014 or 2035, got {bd_text!r}")
+        if algorithm is EncryptionAlgorithm.MISTY1 and dkga is Dkga.DKGA02:
+            bad("dkga", "EA 11 (MISTY1) needs DKGA 04")
         if errors:
             return errors
         assert key_type is not None and algorithm is not None and dkga is not None
         assert base_date is not None and unit_id is not None
-        if algorithm is EncryptionAlgorithm.MISTY1 and dkga is not Dkga.DKGA04:
-            # The same rule KeyParameters enforces; checked here without building one per row.
-            try:
-                KeyParameters(key_type, sgc, tariff_index, krn, algorithm=algorithm, dkga=dkga)
-            except sts.StsError as exc:
-                return [RowError(line, "dkga", str(exc))]
         return (
             line, idpel, name, address, unit_id, tariff_class_id, va, phone, meter,
             key_type.value, sgc, tariff_index, krn, algorithm.value, base_date.code, dkga.value,
         )  # fmt: skip
-
-
-def _digits_reason(text: str, what: str, width: str) -> str:
-    if not text:
-        return f"{what} is empty, it has {width} digits"
-    if not (text.isascii() and text.isdigit()):
-        return f"{what} has only digits, got {text!r}"
-    return f"{len(text)} digits given, {what} has {width}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,11 +47,13 @@ class CustomerImportUseCases(ServiceCore):
         """
         with reading_session(self.engine) as session:
             tariffs = tuple(
-                TariffRef(t.id, t.code, t.print_code, t.va_min, t.va_max)
+                TariffRef(t.id, t.code, t.print_code, t.va_min, t.va_max, t.subsidised)
                 for t in session.scalars(select(TariffClass).order_by(TariffClass.id))
             )
             units = {u.code: u.id for u in session.scalars(select(Unit))}
-            default = unit or session.scalar(select(Unit.code).where(Unit.is_default.is_(True)))
+            default = unit or session.scalar(
+                select(Unit.code).where(Unit.is_default.is_(True)).order_by(Unit.id).limit(1)
+            )
         if not tariffs:
             raise ImportFileError("the database has no tariff classes: run `prabayar seed --reference` first")
         if unit is not None and unit not in units:
@@ -62,7 +64,8 @@ class CustomerImportUseCases(ServiceCore):
         self,
         path: str | Path,
         *,
-        operator: str | None,
+        actor: str | None,
+        server: bool = False,
         reason: str | None = None,
         unit: str | None = None,
         dry_run: bool = False,
@@ -74,16 +77,18 @@ class CustomerImportUseCases(ServiceCore):
 
         Raises :class:`ImportFileError` when the file cannot be read as an import file (nothing
         is written then); rejected rows are handed to ``on_errors`` and counted. Every written
-        row has an audit entry naming ``operator`` and ``reason``. ``on_progress`` gets the
-        running counts and the bytes of the file read so far.
+        row has an audit entry naming ``actor`` and ``reason``. ``actor`` must be an active
+        operator or admin account, unless ``server`` says the caller runs on the server itself
+        (the CLI, audited as ``cli:<os user>``, like the other master-data commands).
+        ``on_progress`` gets the running counts and the bytes of the file read so far.
         """
         source = Path(path)
         why = (reason or f"bulk import of {source.name}").strip()
         if len(why) < 3:
             raise ReasonRequired()
-        actor = operator or "dry-run"
-        if not dry_run:
-            self._importer(operator)
+        if not dry_run and not server:
+            self._importer(actor)
+        who = actor or "dry-run"
         ref = self.import_reference(unit=unit)
         try:
             binary = open(source, "rb")  # noqa: SIM115 - closed below
@@ -94,7 +99,7 @@ class CustomerImportUseCases(ServiceCore):
             validator = RowValidator(header, ref)
             writer = BatchWriter(
                 self.engine,
-                actor=actor,
+                actor=who,
                 reason=why,
                 at=self.now(),
                 source=source.name,

@@ -214,7 +214,7 @@ class BatchWriter:
             "m.id, m.customer_id, m.status, m.replaced_by, m.key_type, m.sgc, m.tariff_index, "
             "m.krn, m.algorithm, m.base_date, m.dkga, mc.idpel, "
             "CASE WHEN m.id IS NULL THEN (SELECT o.meter_number FROM meters o WHERE o.customer_id = c.id "
-            f" AND o.status <> '{MeterStatus.REPLACED.value}' LIMIT 1) END "
+            f" AND o.status NOT IN ('{MeterStatus.REPLACED.value}', '{MeterStatus.REMOVED.value}') LIMIT 1) END "
             "FROM imp_batch b LEFT JOIN customers c ON c.idpel = b.idpel "
             "LEFT JOIN meters m ON m.meter_number = b.meter_number "
             "LEFT JOIN customers mc ON mc.id = m.customer_id WHERE b.fresh = 0 ORDER BY b.line"
@@ -263,6 +263,10 @@ class BatchWriter:
                 replaced_by = f" by {s[11]}" if s[11] else ""
                 return RowError(
                     line, "meter_number", f"this meter was replaced{replaced_by}; it cannot be installed again"
+                )
+            if s[10] == MeterStatus.REMOVED.value:
+                return RowError(
+                    line, "meter_number", "this meter was removed; install it again with `prabayar meters install`"
                 )
             if customer_id is None or s[9] != customer_id:
                 return RowError(line, "meter_number", f"this meter is installed on IDPEL {s[19]}")

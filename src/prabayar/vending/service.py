@@ -17,6 +17,7 @@ from prabayar.vending._core import (
 from prabayar.vending.access import AccessUseCases
 from prabayar.vending.approvals import ApprovalUseCases
 from prabayar.vending.channels_admin import ChannelAdminUseCases
+from prabayar.vending.customer_import import CustomerImportUseCases
 from prabayar.vending.hostlink import HostLinkUseCases
 from prabayar.vending.management import ManagementUseCases
 from prabayar.vending.sales import SalesUseCases
@@ -38,5 +39,6 @@ class VendingService(
     TariffUseCases,
     VendingKeyUseCases,
     ApprovalUseCases,
+    CustomerImportUseCases,
 ):
     """The back office's use cases over one database and one key store."""
