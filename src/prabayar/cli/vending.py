@@ -82,6 +82,9 @@ def db_upgrade(
 @seed_app.callback()
 def seed(
     demo: Annotated[bool, typer.Option("--demo", help="the deterministic demo data set")] = False,
+    reference: Annotated[
+        bool, typer.Option("--reference", help="reference data only: tariffs in force, units, default unit")
+    ] = False,
     synthetic_meters: Annotated[
         int, typer.Option("--synthetic-meters", help="PostgreSQL: have this many synthetic meters (load tests)")
     ] = 0,
@@ -96,8 +99,14 @@ def seed(
 
         seed_synthetic(synthetic_meters, synthetic_purchases)
         return
+    if reference and not demo:
+        from prabayar.vending.reference import seed_reference
+
+        added = _run(seed_reference)
+        _out().print("reference data loaded" if added else "reference data already present; nothing changed")
+        return
     if not demo:
-        _err().print("nothing to seed: pass --demo")
+        _err().print("nothing to seed: pass --demo or --reference")
         raise typer.Exit(2)
     data = _run(seed_demo)
     if not data.created:
