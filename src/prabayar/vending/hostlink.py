@@ -14,19 +14,28 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from prabayar.vending._core import month_of
 from prabayar.vending.channels_admin import ChannelAdminUseCases
-from prabayar.vending.db import claiming_session, reading_session
-from prabayar.vending.errors import InvalidRequest, UnknownChannel, UnknownReference
+from prabayar.vending.db import (
+    SQLITE_BUSY_TIMEOUT_MS,
+    _sqlite_writer_lock,
+    claiming_session,
+    is_sqlite,
+    reading_session,
+)
+from prabayar.vending.errors import InProcess, InvalidRequest, UnknownChannel, UnknownReference
+from prabayar.vending.fastpath import _qmark, _sqlite_time
 from prabayar.vending.hostlink_models import GatewayPartnerRow, GatewaySaleRow
 from prabayar.vending.models import Channel, ChannelKind, Customer, Meter, MonthlyUsage, Purchase, Unit
 from prabayar.vending.pricing import AdminFeeRule, monthly_cap_kwh
@@ -36,6 +45,34 @@ if TYPE_CHECKING:
     from prabayar.vending.fastpath import ChannelRule
 
 FRAMINGS = ("trailer", "len2")
+_JOURNAL = (
+    "INSERT INTO gateway_sales (channel_id, srn, stan, local_time, bank_code, pcid, terminal_id,"
+    " reference_number, created_at) VALUES (%(channel_id)s, %(srn)s, %(stan)s, %(local_time)s, %(bank_code)s,"
+    " %(pcid)s, %(terminal_id)s, %(reference_number)s, %(created_at)s)"
+    " ON CONFLICT (channel_id, srn) DO NOTHING"
+)
+_JOURNAL_BANK = "SELECT bank_code FROM gateway_sales WHERE channel_id = %(channel_id)s AND srn = %(srn)s"
+_UNSOLD = (
+    "(SELECT p.nominal FROM purchases p WHERE p.channel_id = %(channel_id)s AND p.meter_number = m.meter_number"
+    " AND p.delivered_at IS NULL AND p.channel_reference <> %(srn)s ORDER BY p.id DESC LIMIT 1 OFFSET {})"
+)
+#: field 62 of a sale's answer: power, unit, the month's kWh (hundredths), the 2 newest other unsold sales
+_CONTEXT = (
+    "SELECT c.va, u.code,"
+    " (SELECT mu.kwh FROM monthly_usage mu WHERE mu.meter_number = m.meter_number AND mu.month = %(month)s),"
+    f" {_UNSOLD.format(0)}, {_UNSOLD.format(1)}"
+    " FROM meters m JOIN customers c ON c.id = m.customer_id JOIN units u ON u.id = c.unit_id"
+    " WHERE m.meter_number = %(meter)s"
+)
+
+
+def _context_of(row: Any) -> LinkContext:
+    va, unit_code, hundredths, first, second = row
+    bought = Decimal(hundredths or 0) / 100
+    left = max(monthly_cap_kwh(int(va)) - bought, Decimal(0))
+    return LinkContext(unit_code, left, tuple(int(n) for n in (first, second) if n is not None))
+
+
 DEFAULT_MAX_CONNECTIONS = 2
 DEFAULT_MAX_IN_FLIGHT = 32
 
@@ -304,61 +341,90 @@ class HostLinkUseCases(ChannelAdminUseCases):
         pcid: str,
         terminal_id: str,
     ) -> GatewaySale:
-        """Write the journal row of a sale unless it exists, and read the field-62 context (one transaction)."""
+        """Write the journal row of a sale unless it exists, and read the field-62 context.
+
+        One transaction of three statements on the raw driver connection (as the lean purchase
+        path does): this runs for every sale of the link, right after the sale itself.
+        """
         channel_id = self.channel_rule(channel).id
         now = self.now()
-        row = {
-            "channel_id": channel_id, "srn": srn, "stan": stan, "local_time": local_time, "bank_code": bank_code,
-            "pcid": pcid, "terminal_id": terminal_id, "reference_number": result.reference_number, "created_at": now,
-        }  # fmt: skip
-        journal: str | None = None
-        if not result.replayed:
-            try:
-                with claiming_session(self.engine) as session:
-                    session.execute(insert(GatewaySaleRow).values(**row))
-                    context = self._link_context(session, channel_id, result.meter_number, srn, now)
-                return GatewaySale(result, bank_code, context)
-            except IntegrityError:
-                pass  # journalled meanwhile by a request for the same SRN: read it below
-        with claiming_session(self.engine) as session:
-            journal = session.scalar(
-                select(GatewaySaleRow.bank_code).where(
-                    GatewaySaleRow.channel_id == channel_id, GatewaySaleRow.srn == srn
-                )
-            )
-            if journal is None:
-                # A replay whose journal row was lost (the process died between the sale's
-                # commit and the journal insert): the request that finds it first is journalled.
-                session.execute(insert(GatewaySaleRow).values(**row))
-                journal = bank_code
-            context = self._link_context(session, channel_id, result.meter_number, srn, now)
+        with self._raw_transaction() as (run, cur, sqlite):
+            params: dict[str, Any] = {
+                "channel_id": channel_id, "srn": srn, "stan": stan, "local_time": local_time,
+                "bank_code": bank_code, "pcid": pcid, "terminal_id": terminal_id,
+                "reference_number": result.reference_number, "created_at": _sqlite_time(now) if sqlite else now,
+                "meter": result.meter_number, "month": month_of(now),
+            }  # fmt: skip
+            run(_JOURNAL, params)
+            journal = bank_code
+            if cur.rowcount != 1:  # journalled before (a replay): the selling request's field 32
+                run(_JOURNAL_BANK, params)
+                journal = cur.fetchone()[0]
+            run(_CONTEXT, params)
+            context = _context_of(cur.fetchone())
         return GatewaySale(result, journal, context)
+
+    @contextmanager
+    def _raw_transaction(self) -> Iterator[tuple[Callable[[str, dict[str, Any]], Any], Any, bool]]:
+        """(run, cursor, is_sqlite) inside one committed transaction (SQLite: the writer queue, BEGIN IMMEDIATE)."""
+        sqlite = is_sqlite(self.engine)
+        lock = _sqlite_writer_lock(self.engine) if sqlite else None
+        if lock is not None and not lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise InProcess("no write slot on the SQLite database within the busy timeout")
+        raw = self.engine.raw_connection()
+        committed = False
+        try:
+            dbapi = raw.driver_connection
+            assert dbapi is not None
+            cur = dbapi.cursor()
+
+            def run(sql: str, params: dict[str, Any]) -> Any:
+                return cur.execute(_qmark(sql) if sqlite else sql, params)
+
+            if sqlite:
+                cur.execute("BEGIN IMMEDIATE")
+            yield run, cur, sqlite
+            dbapi.commit()
+            committed = True
+        finally:
+            if not committed:
+                try:
+                    raw.rollback()
+                except Exception:  # a broken connection: the pool replaces it
+                    raw.invalidate()
+            raw.close()
+            if lock is not None:
+                lock.release()
 
     def gateway_mark_delivered(self, channel: str, srns: list[str] | tuple[str, ...]) -> int:
         """``confirm_delivery`` for several of a channel's sales in one transaction (the link
         confirms every answer it writes whole, §6.5): each undelivered sale gets its delivery
-        time and one ``delivery.confirmed`` audit row, as ``confirm_delivery`` records it.
+        time and one ``delivery.confirmed`` audit row, as ``confirm_delivery`` records them.
         Returns how many were delivered for the first time."""
-        if not srns:
+        refs = sorted(set(srns))
+        if not refs:
             return 0
         rule = self.channel_rule(channel)
         now = self.now()
-        with claiming_session(self.engine) as session:
-            done = session.execute(
-                update(Purchase)
-                .where(
-                    Purchase.channel_id == rule.id,
-                    Purchase.channel_reference.in_(sorted(set(srns))),
-                    Purchase.delivered_at.is_(None),
-                )
-                .values(delivered_at=now)
-                .returning(Purchase.meter_number, Purchase.reference_number, Purchase.channel_reference)
-                .execution_options(synchronize_session=False)
-            ).all()
+        with self._raw_transaction() as (run, cur, sqlite):
+            stamp = _sqlite_time(now) if sqlite else now
+            params: dict[str, Any] = {"channel_id": rule.id, "now": stamp}
+            params.update({f"r{i}": ref for i, ref in enumerate(refs)})
+            marks = ", ".join(f"%(r{i})s" for i in range(len(refs)))
+            run(
+                "UPDATE purchases SET delivered_at = %(now)s WHERE channel_id = %(channel_id)s"
+                f" AND channel_reference IN ({marks}) AND delivered_at IS NULL"
+                " RETURNING meter_number, reference_number, channel_reference",
+                params,
+            )
+            done = cur.fetchall()
             for meter_number, reference_number, reference in done:
-                self._audit(
-                    session, now, rule.code, "delivery.confirmed", meter_number,
-                    reference_number=reference_number, channel_reference=reference, first_delivery=True,
+                detail = {"channel_reference": reference, "first_delivery": True, "reference_number": reference_number}
+                run(
+                    "INSERT INTO audit_log (at, actor, action, meter_number, detail)"
+                    " VALUES (%(now)s, %(actor)s, 'delivery.confirmed', %(meter)s, %(detail)s)",
+                    {"now": stamp, "actor": rule.code, "meter": meter_number,
+                     "detail": json.dumps(detail, sort_keys=True, default=str)},
                 )  # fmt: skip
         return len(done)
 
@@ -390,30 +456,32 @@ class HostLinkUseCases(ChannelAdminUseCases):
     def _link_context(
         session: Session, channel_id: int, meter_number: str, exclude: str | None, now: datetime
     ) -> LinkContext:
-        va, unit_code = session.execute(
-            select(Customer.va, Unit.code)
+        # one statement: customer's power and unit, the month's kWh, the two newest unsold sales
+        usage = (
+            select(MonthlyUsage.kwh)
+            .where(MonthlyUsage.meter_number == Meter.meter_number, MonthlyUsage.month == month_of(now))
+            .scalar_subquery()
+        )
+
+        def unsold(offset: int) -> Any:
+            query = select(Purchase.nominal).where(
+                Purchase.channel_id == channel_id,
+                Purchase.meter_number == Meter.meter_number,
+                Purchase.delivered_at.is_(None),
+            )
+            if exclude is not None:
+                query = query.where(Purchase.channel_reference != exclude)
+            return query.order_by(Purchase.id.desc()).limit(1).offset(offset).scalar_subquery()
+
+        va, unit_code, bought, first, second = session.execute(
+            select(Customer.va, Unit.code, usage, unsold(0), unsold(1))
             .select_from(Meter)
             .join(Customer, Customer.id == Meter.customer_id)
             .join(Unit, Unit.id == Customer.unit_id)
             .where(Meter.meter_number == meter_number)
         ).one()
-        bought = session.scalar(
-            select(MonthlyUsage.kwh).where(
-                MonthlyUsage.meter_number == meter_number, MonthlyUsage.month == month_of(now)
-            )
-        )
-        unsold = session.execute(
-            select(Purchase.nominal, Purchase.channel_reference)
-            .where(
-                Purchase.channel_id == channel_id,
-                Purchase.meter_number == meter_number,
-                Purchase.delivered_at.is_(None),
-            )
-            .order_by(Purchase.id.desc())
-            .limit(3)
-        ).all()
         left = max(monthly_cap_kwh(va) - (bought or Decimal(0)), Decimal(0))
-        nominals = tuple(n for n, ref in unsold if ref != exclude)[:2]
+        nominals = tuple(int(n) for n in (first, second) if n is not None)
         return LinkContext(unit_code=unit_code, kwh_left=left, unsold_nominals=nominals)
 
 
