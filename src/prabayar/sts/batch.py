@@ -89,7 +89,7 @@ def _fast() -> ModuleType | None:
         _told = True
         _log.warning(
             "prabayar.sts.batch: %s; using the pure-Python fallback (the per-token engine in a loop, "
-            "about 15x slower; reinstall with a C compiler: pip install -e .)",
+            "50-100x slower than the C engine; reinstall with a C compiler: pip install -e .)",
             _why_not,
         )
     return _c
