@@ -46,6 +46,12 @@ class Settings(BaseSettings):
         default="", description="comma-separated proxy addresses/networks whose X-Forwarded-For is believed"
     )
     max_json_body: int = Field(default=64 * 1024, ge=1024, description="largest API request body, in bytes")
+    db_pool_size: int = Field(
+        default=10,
+        ge=1,
+        le=200,
+        description="PostgreSQL connections per server process (workers x this must fit max_connections)",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     cutoff_wib: str | None = Field(

@@ -63,9 +63,7 @@ def key_store_for(settings: Settings, engine: Engine) -> KeyStore:
     )
 
 
-def open_service(
-    settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None
-) -> VendingService:
+def open_service(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None) -> VendingService:
     """The vending service for the configured database (run ``prabayar db upgrade`` first)."""
     settings = settings or get_settings()
     url = settings.resolved_database_url()
@@ -73,7 +71,11 @@ def open_service(
         database = make_url(url).database
         if database not in (None, "", ":memory:"):
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine_for(url)
+    engine = (
+        create_engine_for(url, pool_size=settings.db_pool_size)
+        if make_url(url).get_backend_name() == "postgresql"
+        else create_engine_for(url)
+    )
     key_store = key_store_for(settings, engine)
     cutoff = CutOffWindow.parse(settings.cutoff_wib) if settings.cutoff_wib else None
     return VendingService(

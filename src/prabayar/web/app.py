@@ -20,6 +20,7 @@ from prabayar.web.bodylimit import BodyLimitMiddleware
 from prabayar.web.clientaddr import parse_proxies
 from prabayar.web.context import current_request_id, install_log_filter
 from prabayar.web.errors import InvalidJson, InvalidRequest, NotAuthenticated, NotFound, WebError
+from prabayar.web.metrics import MetricsMiddleware, metrics_endpoint, watch_pool
 from prabayar.web.middleware import RequestContextMiddleware
 from prabayar.web.ratelimit import LoginThrottle, RateLimiter, open_storage
 from prabayar.web.security import TokenSigner
@@ -184,6 +185,12 @@ def create_app(settings: Settings | None = None, *, services: Any = None, limits
     app.add_middleware(
         ServerSessionMiddleware, state=app.state.shared_state, cookie=SESSION_COOKIE, max_age=SESSION_MAX_AGE
     )
+    # /metrics (Prometheus) and the per-route counters and latencies behind it
+    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    app.add_middleware(MetricsMiddleware)
+    engine = getattr(app.state.services.vending, "engine", None)
+    if engine is not None:
+        watch_pool(engine)
     _document_common_responses(app)
     return app
 
