@@ -123,6 +123,12 @@ ENDPOINTS: list[tuple[str, str, str, dict[str, Any] | None, set[str]]] = [
     ("GET", "/api/v1/admin/vending-keys", "/api/v1/admin/vending-keys", None, {"admin"}),
     ("POST", "/api/v1/admin/vending-keys", "/api/v1/admin/vending-keys",
      {"sgc": "345678", "krn": 1, "wrapped_key_hex": "00" * 16, "reason": "matrix test"}, {"admin"}),
+    ("GET", "/api/v1/operator/gateway-partners", "/api/v1/operator/gateway-partners", None, STAFF),
+    ("POST", "/api/v1/operator/gateway-partners", "/api/v1/operator/gateway-partners",
+     {"channel": "MATRIXH2H", "port": 19178, "switcher_id": "MATRIX1", "pcid": "7700077",
+      "bank_codes": ["0770001"], "sources": ["127.0.0.1/32"]}, {"admin"}),
+    ("DELETE", "/api/v1/operator/gateway-partners/{channel}", "/api/v1/operator/gateway-partners/NOSUCH",
+     None, {"admin"}),
     # KEEP LAST: log-out revokes the (process-wide cached) bearer token it is called with.
     ("POST", "/api/v1/auth/logout", "/api/v1/auth/logout", None, USERS_ONLY),
 ]  # fmt: skip
@@ -173,6 +179,7 @@ PAGES: list[tuple[str, set[str]]] = [
     (f"/meter/{SITI_METER}", STAFF),  # budi may not open siti's meter
     ("/konsol", STAFF),
     ("/konsol/audit", STAFF),
+    ("/konsol/h2h", STAFF),
     ("/konsol/persetujuan", STAFF),
     ("/konsol/tiket", STAFF),
 ]

@@ -20,6 +20,7 @@ from fastapi import APIRouter
 from prabayar.web.api import approvals as api_approvals
 from prabayar.web.api import auth as api_auth
 from prabayar.web.api import channel as api_channel
+from prabayar.web.api import gateway as api_gateway
 from prabayar.web.api import health as api_health
 from prabayar.web.api import masterdata as api_masterdata
 from prabayar.web.api import me as api_me
@@ -28,6 +29,7 @@ from prabayar.web.api import support as api_support
 from prabayar.web.pages import approvals as page_approvals
 from prabayar.web.pages import auth as page_auth
 from prabayar.web.pages import customer as page_customer
+from prabayar.web.pages import gateway as page_gateway
 from prabayar.web.pages import masterdata as page_masterdata
 from prabayar.web.pages import meter as page_meter
 from prabayar.web.pages import operator as page_operator
@@ -39,6 +41,7 @@ API_ROUTERS: list[APIRouter] = [
     api_channel.router,
     api_me.router,
     api_operator.router,
+    api_gateway.router,
     api_masterdata.router,
     api_approvals.router,
     api_support.router,
@@ -51,5 +54,6 @@ PAGE_ROUTERS: list[APIRouter] = [
     page_meter.router,
     page_masterdata.router,  # /konsol/data/*, before the console's /konsol routes
     page_operator.router,
+    page_gateway.router,
     page_approvals.router,
 ]
