@@ -15,7 +15,7 @@ from rich.table import Table
 from prabayar.cli.vending import _failures, _run
 from prabayar.gateway import iso
 from prabayar.gateway.client import GatewayClient, Message, Partner
-from prabayar.gateway.server import DEFAULT_WORKERS, GatewayServer
+from prabayar.gateway.server import DEFAULT_WORKERS, GatewayServer, Timers
 from prabayar.vending import open_service
 from prabayar.vending.hostlink import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_IN_FLIGHT
 
@@ -93,6 +93,8 @@ def gateway_run(
     metrics_port: Annotated[int | None, typer.Option(help="serve Prometheus /metrics on this port")] = None,
     reload_interval: Annotated[float, typer.Option(help="seconds between partner table polls")] = 5.0,
     log_level: Annotated[str, typer.Option(help="DEBUG shows raw frames (tokens masked)")] = "INFO",
+    deadline: Annotated[float, typer.Option(help="seconds before a 2100/2200/2220/2221 gets RC 0068")] = 20.0,
+    idle_timeout: Annotated[float, typer.Option(help="close a connection with no frame for this long")] = 180.0,
 ) -> None:
     """Listen on every partner's port until SIGTERM/SIGINT (SIGHUP reloads the partners)."""
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -105,7 +107,9 @@ def gateway_run(
         from prabayar.gateway.metrics import REGISTRY
 
         start_http_server(metrics_port, addr=host, registry=REGISTRY)
-    asyncio.run(_serve(GatewayServer(service, host=host, workers=workers, reload_interval=reload_interval)))
+    timers = Timers(deadline=deadline, idle_timeout=idle_timeout)
+    server = GatewayServer(service, host=host, workers=workers, timers=timers, reload_interval=reload_interval)
+    asyncio.run(_serve(server))
 
 
 async def _serve(server: GatewayServer) -> None:
