@@ -181,5 +181,5 @@ def k() -> SimpleNamespace:
     """Constants and helpers for test modules (conftest cannot be imported under importlib mode)."""
     return SimpleNamespace(
         ISO=ISO, LEN=LEN, BUDI_METER=BUDI_METER, BUDI_IDPEL=BUDI_IDPEL, START=START, free_port=free_port,
-        PLN_NOMINALS=PLN_NOMINALS,
+        PLN_NOMINALS=PLN_NOMINALS, RunningGateway=RunningGateway, add_partners=add_partners,
     )  # fmt: skip
