@@ -454,3 +454,38 @@ def test_the_environment_can_ask_for_the_fallback(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("PRABAYAR_STS_BATCH", "")
     module, why = batch._load()
     assert (module is not None) == C_BUILT
+
+
+def test_encode_credits_is_for_transfer_credits_only() -> None:
+    with pytest.raises(TypeError, match="encode_tokens"):
+        batch.encode_credits(STA_KEY, [1], Decimal(1), 0, sts.ElectricityCurrencyCredit)  # type: ignore[arg-type]
+
+
+@pytest.mark.skipif(not C_BUILT, reason="the C extension is not built here")
+def test_the_c_module_refuses_malformed_calls() -> None:
+    from prabayar.sts import _batch
+
+    with pytest.raises(ValueError, match="key bytes"):
+        _batch.encode(7, b"short", 0, [0], 0)
+    with pytest.raises(ValueError, match="key bytes"):
+        _batch.encode(11, bytes(16), 0, [0, 0, 0], 2)  # 3 blocks at 2 per key need 2 keys
+    with pytest.raises(ValueError, match="unknown algorithm"):
+        _batch.decode(5, bytes(8), ["0" * 20])
+    with pytest.raises(ValueError, match="bad block"):
+        _batch.encode(7, bytes(8), 0, [2**64], 0)
+    with pytest.raises(ValueError, match="bad TID at index 1"):
+        _batch.encode_fields(7, bytes(8), 0, 0, [1, -1], 0, 0)
+    with pytest.raises(ValueError, match="2 items"):
+        _batch.encode_fields(7, bytes(8), 0, 0, [1, 2], [3], 0)
+    with pytest.raises(ValueError, match="head blocks"):
+        _batch.key_change(7, bytes(8), bytes(8), 8, [0, 0, 0, 0])
+    with pytest.raises(ValueError, match="whole number"):
+        _batch.key_change(7, bytes(8), bytes(12), 8, [0, 0])
+    with pytest.raises(ValueError, match="20 ASCII digits"):
+        _batch.two_digit_variants("123", 5, 0, b"")
+    with pytest.raises(ValueError, match="8-byte"):
+        _batch.dkga02(bytes(7), [], 0, False)
+    with pytest.raises(TypeError):
+        _batch.encode(7, bytes(8), 0, 5, 0)
+    assert _batch.encode(7, bytes(8), 0, [], 0) == []
+    assert _batch.check(7, bytes(8), [b"x", 5, "1" * 20])[:2] == bytes([2, 2])  # type: ignore[list-item]

@@ -146,6 +146,8 @@ def encode_credits(
 
     ``amounts`` and ``rnds`` are one value for all tokens or one per TID.
     """
+    if not (isinstance(kind, type) and issubclass(kind, TransferCredit)):
+        raise TypeError("encode_credits makes transfer credit tokens (class 0 subclass 0-3); use encode_tokens")
     n = len(tids)
     amount_list = _per_item(amounts, n, (Decimal, int, float, str))
     rnd_list = _per_item(rnds, n, int)
