@@ -89,9 +89,17 @@ class Receipt:
     kwh: Decimal
     token: str
     admin_fee: int
+    #: Key change tokens (a key-change campaign): keyed in order BEFORE the credit token.
+    key_change_tokens: tuple[str, ...] = ()
 
     def lines(self) -> list[tuple[str, str]]:
-        """(label, value) pairs in PLN's order."""
+        """(label, value) pairs in PLN's order; KCTs (if any) come before STROOM/TOKEN with
+        the instruction to key them first."""
+        kct: list[tuple[str, str]] = []
+        if self.key_change_tokens:
+            n = len(self.key_change_tokens)
+            kct = [("PERHATIAN", f"MASUKKAN {n} TOKEN GANTI KUNCI (KCT) BERURUTAN SEBELUM STROOM/TOKEN")]
+            kct += [(f"TOKEN KCT {i}/{n}", group_token(t)) for i, t in enumerate(self.key_change_tokens, 1)]
         return [
             ("NO METER", self.meter_number),
             ("IDPEL", self.idpel),
@@ -105,6 +113,7 @@ class Receipt:
             ("ANGSURAN", rupiah(self.angsuran)),
             ("RP STROOM/TOKEN", rupiah(self.stroom)),
             ("JML KWH", kwh_text(self.kwh)),
+            *kct,
             ("STROOM/TOKEN", group_token(self.token)),
             ("ADMIN BANK", rupiah(self.admin_fee, cents=False)),
         ]
@@ -119,7 +128,8 @@ class Receipt:
         table.add_column(style="bold", no_wrap=True)
         table.add_column(no_wrap=True)
         for label, value in self.lines():
-            style = "bold green" if label == "STROOM/TOKEN" else ""
+            kct = "KCT" in label or "KCT" in value
+            style = "bold green" if label == "STROOM/TOKEN" else ("bold yellow" if kct else "")
             table.add_row(f"{label:<{_LABEL_WIDTH}}:", Text(value, style=style))
         footer = Text("\n".join(FOOTER), style="dim")
         yield Panel(Group(table, footer), title=TITLE, expand=False)

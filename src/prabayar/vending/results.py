@@ -30,6 +30,9 @@ class PurchaseResult:
     created_at: datetime
     delivered: bool
     replayed: bool = False
+    #: Key change tokens of a campaign (prabayar.vending.campaigns) to key BEFORE ``token``,
+    #: which is made with the new key; empty for an ordinary sale.
+    key_change_tokens: tuple[str, ...] = ()
 
     @property
     def kwh(self) -> Decimal:
@@ -54,6 +57,7 @@ class PurchaseResult:
             kwh=p.kwh,
             token=self.token,
             admin_fee=p.admin_fee,
+            key_change_tokens=self.key_change_tokens,
         )
 
 

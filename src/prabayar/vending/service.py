@@ -16,6 +16,7 @@ from prabayar.vending._core import (
 )
 from prabayar.vending.access import AccessUseCases
 from prabayar.vending.approvals import ApprovalUseCases
+from prabayar.vending.campaigns import CampaignUseCases
 from prabayar.vending.channels_admin import ChannelAdminUseCases
 from prabayar.vending.customer_import import CustomerImportUseCases
 from prabayar.vending.hostlink import HostLinkUseCases
@@ -31,6 +32,7 @@ __all__ = [
 
 
 class VendingService(
+    CampaignUseCases,
     SalesUseCases,
     ManagementUseCases,
     AccessUseCases,
