@@ -39,7 +39,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
@@ -56,7 +56,6 @@ from prabayar.vending._core import (
     _channel_info,
     _denomination_rule,
     month_of,
-    new_reference_number,
 )
 from prabayar.vending.db import _sqlite_writer_lock, is_sqlite, reading_session
 from prabayar.vending.errors import (
@@ -506,7 +505,7 @@ class LeanPurchase(ServiceCore):
             credit = ElectricityCredit(tid=tid, amount=price.kwh, rnd=secrets.randbelow(16))
             token = sts.encode(credit, self._decoder_key(meter))
             customer = claimed.meter.customer
-            reference_number = new_reference_number(claimed.unit_code, now)
+            reference_number = _reference_number(claimed.unit_code, now)
             params: dict[str, Any] = {
                 "channel_id": rule.id,
                 "reference": reference,
@@ -667,6 +666,22 @@ class LeanPurchase(ServiceCore):
     def purchase_statements(self) -> tuple[str, str]:
         """The claim and write statements of a sale on PostgreSQL (docs, bench, tests)."""
         return _CLAIM + "\n   FOR UPDATE OF m", _WRITE_PG
+
+
+_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _reference_number(unit_code: str, now: datetime) -> str:
+    """``_core.new_reference_number``'s format (unit code, WIB date, random A-Z0-9) from one
+    call to the OS's random source instead of one per character (90 -> ~5 µs)."""
+    wib = now + timedelta(hours=7)
+    prefix = (unit_code[:2].rjust(2, "0") + f"{wib.year % 100:02d}{wib.month:02d}{wib.day:02d}")[:8]
+    value = int.from_bytes(secrets.token_bytes(20))  # 160 bits, far more than 36**24 needs
+    chars = []
+    for _ in range(32 - len(prefix)):
+        value, digit = divmod(value, 36)
+        chars.append(_ALPHABET[digit])
+    return prefix + "".join(chars)
 
 
 def _replace_bought(claimed: _Claimed, raw: int | None) -> _Claimed:
