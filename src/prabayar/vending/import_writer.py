@@ -170,22 +170,29 @@ class BatchWriter:
         errors: list[RowError] = []
         if self.postgres:
             # While a region loads, the statistics of customers/meters are those of a nearly
-            # empty table, and the planner would scan or hash them whole for every batch
-            # (quadratic time). Probing their unique indexes row by row is always right for a
-            # batch against a big table; JIT compilation costs more than these plans gain.
-            for setting in ("enable_seqscan", "enable_hashjoin", "enable_mergejoin", "jit"):
+            # empty table, and the planner would hash or merge them whole for every batch
+            # (quadratic time). Nested loops probing their unique indexes are always right for
+            # a batch against a big table; JIT compilation costs more than these plans gain.
+            # (Turning sequential scans off as well made the foreign-key checks twice as slow.)
+            for setting in ("enable_hashjoin", "enable_mergejoin", "jit"):
                 conn.exec_driver_sql(f"SET LOCAL {setting} = off")
         conn.exec_driver_sql("DELETE FROM imp_batch")
         self._load(conn, rows)
         by_line = {row[0]: row for row in rows}
-        # 1. Later rows of the file that name an IDPEL or meter an earlier row claimed.
-        duplicates = conn.exec_driver_sql(
-            "SELECT b.line, s.line, 'idpel' FROM imp_batch b JOIN imp_seen s ON s.idpel = b.idpel "
-            "UNION ALL SELECT b.line, s.line, 'meter_number' FROM imp_batch b "
-            "JOIN imp_seen s ON s.meter_number = b.meter_number"
-        ).all()
+        # 1. Each row claims its IDPEL and meter number for the rest of the file; a row naming
+        #    one that an earlier row claimed is not inserted (ON CONFLICT on either key).
+        claimed = conn.exec_driver_sql(
+            "INSERT INTO imp_seen (line, idpel, meter_number) "
+            "SELECT line, idpel, meter_number FROM imp_batch WHERE 1 = 1 ON CONFLICT DO NOTHING"
+        ).rowcount
         fresh = len(rows)
-        if duplicates:
+        if claimed != len(rows):
+            # Rows of this batch that were inserted claimed their own keys (s.line == b.line).
+            earlier = "FROM imp_batch b JOIN imp_seen s ON s.{0} = b.{0} AND s.line < b.line"
+            duplicates = conn.exec_driver_sql(
+                f"SELECT b.line, s.line, 'idpel' {earlier.format('idpel')} UNION ALL "
+                f"SELECT b.line, s.line, 'meter_number' {earlier.format('meter_number')} ORDER BY 1, 2"
+            ).all()
             first_seen: dict[int, RowError] = {}
             for line, first, column in duplicates:
                 what = "IDPEL" if column == "idpel" else "meter number"
@@ -196,19 +203,12 @@ class BatchWriter:
             summary.rejected += len(first_seen)
             fresh -= len(first_seen)
             conn.exec_driver_sql(
-                "DELETE FROM imp_batch WHERE idpel IN (SELECT idpel FROM imp_seen) "
-                "OR meter_number IN (SELECT meter_number FROM imp_seen)"
+                "DELETE FROM imp_batch WHERE "
+                "EXISTS (SELECT 1 FROM imp_seen s WHERE s.idpel = imp_batch.idpel AND s.line < imp_batch.line) OR "
+                "EXISTS (SELECT 1 FROM imp_seen s WHERE s.meter_number = imp_batch.meter_number "
+                "AND s.line < imp_batch.line)"
             )
-        conn.exec_driver_sql(
-            "INSERT INTO imp_seen (line, idpel, meter_number) SELECT line, idpel, meter_number FROM imp_batch"
-        )
-        # 2. Rows that touch something stored are not fresh.
-        conn.exec_driver_sql(
-            "UPDATE imp_batch SET fresh = 0 WHERE "
-            "EXISTS (SELECT 1 FROM customers c WHERE c.idpel = imp_batch.idpel) OR "
-            "EXISTS (SELECT 1 FROM meters m WHERE m.meter_number = imp_batch.meter_number)"
-        )
-        # 3. Compare those with what is stored.
+        # 2. Rows that touch a stored customer or meter: compare them with what is stored.
         stored = conn.exec_driver_sql(
             "SELECT b.line, c.id, c.name, c.address, c.unit_id, c.tariff_class_id, c.va, c.phone, "
             "m.id, m.customer_id, m.status, m.replaced_by, m.key_type, m.sgc, m.tariff_index, "
@@ -217,8 +217,14 @@ class BatchWriter:
             f" AND o.status NOT IN ('{MeterStatus.REPLACED.value}', '{MeterStatus.REMOVED.value}') LIMIT 1) END "
             "FROM imp_batch b LEFT JOIN customers c ON c.idpel = b.idpel "
             "LEFT JOIN meters m ON m.meter_number = b.meter_number "
-            "LEFT JOIN customers mc ON mc.id = m.customer_id WHERE b.fresh = 0 ORDER BY b.line"
+            "LEFT JOIN customers mc ON mc.id = m.customer_id WHERE c.id IS NOT NULL OR m.id IS NOT NULL ORDER BY b.line"
         ).all()
+        if stored:  # 3. the others are fresh (in a first load: every row, nothing to mark)
+            conn.exec_driver_sql(
+                "UPDATE imp_batch SET fresh = 0 WHERE "
+                "EXISTS (SELECT 1 FROM customers c WHERE c.idpel = imp_batch.idpel) OR "
+                "EXISTS (SELECT 1 FROM meters m WHERE m.meter_number = imp_batch.meter_number)"
+            )
         changes: list[tuple[ValidRow, int, int | None, dict[str, list[Any]]]] = []
         for s in stored:
             row = by_line[s[0]]
@@ -245,11 +251,9 @@ class BatchWriter:
         if self.postgres:
             raw = conn.connection.driver_connection
             assert raw is not None
-            with raw.cursor() as cur:
-                with cur.copy(f"COPY imp_batch ({_COLUMN_LIST}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-                cur.execute("ANALYZE imp_batch")
+            with raw.cursor() as cur, cur.copy(f"COPY imp_batch ({_COLUMN_LIST}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
         else:
             marks = ", ".join("?" for _ in ROW_FIELDS)
             conn.exec_driver_sql(f"INSERT INTO imp_batch ({_COLUMN_LIST}) VALUES ({marks})", rows)
