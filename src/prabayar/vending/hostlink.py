@@ -65,6 +65,22 @@ _CONTEXT = (
     " WHERE m.meter_number = %(meter)s"
 )
 
+_JOURNAL_CONTEXT_PG = (
+    f"WITH j AS ({_JOURNAL} RETURNING bank_code) SELECT COALESCE((SELECT bank_code FROM j),"
+    " (SELECT g.bank_code FROM gateway_sales g WHERE g.channel_id = %(channel_id)s AND g.srn = %(srn)s)),"
+    + _CONTEXT.removeprefix("SELECT")
+)
+#: {refs}: the placeholders of the channel references
+_MARK_DELIVERED_PG = (
+    "WITH d AS (UPDATE purchases SET delivered_at = %(now)s WHERE channel_id = %(channel_id)s"
+    " AND channel_reference IN ({refs}) AND delivered_at IS NULL"
+    " RETURNING meter_number, reference_number, channel_reference)"
+    " INSERT INTO audit_log (at, actor, action, meter_number, detail)"
+    " SELECT %(now)s, %(actor)s, 'delivery.confirmed', d.meter_number, jsonb_build_object("
+    "'channel_reference', d.channel_reference, 'first_delivery', true, 'reference_number', d.reference_number)::text"
+    " FROM d RETURNING 1"
+)
+
 
 def _context_of(row: Any) -> LinkContext:
     va, unit_code, hundredths, first, second = row
@@ -348,6 +364,17 @@ class HostLinkUseCases(ChannelAdminUseCases):
         """
         channel_id = self.channel_rule(channel).id
         now = self.now()
+        if not is_sqlite(self.engine):  # one statement, one round trip
+            row = self._raw_statement(
+                _JOURNAL_CONTEXT_PG,
+                {
+                    "channel_id": channel_id, "srn": srn, "stan": stan, "local_time": local_time,
+                    "bank_code": bank_code, "pcid": pcid, "terminal_id": terminal_id,
+                    "reference_number": result.reference_number, "created_at": now,
+                    "meter": result.meter_number, "month": month_of(now),
+                },
+            )[0]  # fmt: skip
+            return GatewaySale(result, row[0], _context_of(row[1:]))
         with self._raw_transaction() as (run, cur, sqlite):
             params: dict[str, Any] = {
                 "channel_id": channel_id, "srn": srn, "stan": stan, "local_time": local_time,
@@ -363,6 +390,25 @@ class HostLinkUseCases(ChannelAdminUseCases):
             run(_CONTEXT, params)
             context = _context_of(cur.fetchone())
         return GatewaySale(result, journal, context)
+
+    def _raw_statement(self, sql: str, params: dict[str, Any]) -> list[Any]:
+        """PostgreSQL: one statement in autocommit mode (its own transaction, one round trip)."""
+        raw = self.engine.raw_connection()
+        try:
+            dbapi = raw.driver_connection
+            assert dbapi is not None
+            dbapi.autocommit = True
+            try:
+                cur = dbapi.cursor()
+                cur.execute(sql, params)
+                return list(cur.fetchall())
+            finally:
+                dbapi.autocommit = False
+        except Exception:
+            raw.invalidate()
+            raise
+        finally:
+            raw.close()
 
     @contextmanager
     def _raw_transaction(self) -> Iterator[tuple[Callable[[str, dict[str, Any]], Any], Any, bool]]:
@@ -406,6 +452,11 @@ class HostLinkUseCases(ChannelAdminUseCases):
             return 0
         rule = self.channel_rule(channel)
         now = self.now()
+        if not is_sqlite(self.engine):
+            marks = ", ".join(f"%(r{i})s" for i in range(len(refs)))
+            pg: dict[str, Any] = {"channel_id": rule.id, "now": now, "actor": rule.code}
+            pg.update({f"r{i}": ref for i, ref in enumerate(refs)})
+            return len(self._raw_statement(_MARK_DELIVERED_PG.format(refs=marks), pg))
         with self._raw_transaction() as (run, cur, sqlite):
             stamp = _sqlite_time(now) if sqlite else now
             params: dict[str, Any] = {"channel_id": rule.id, "now": stamp}
