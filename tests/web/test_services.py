@@ -33,6 +33,11 @@ CASES = [
      "key_change_required"),
     (vending_errors.KeyUnavailable("600101", 9), 503, "0005", "key_unavailable"),
     (vending_errors.InvalidRequest("SALAH", "wrong"), 422, "0005", "invalid_request"),
+    (vending_errors.AdminRequired("operator", "issue key change tokens"), 403, "0005", "admin_required"),
+    (vending_errors.FourEyesViolation("admin", "made the request"), 403, "0005", "four_eyes"),
+    (vending_errors.ApprovalNotFound(9), 404, "0005", "approval_not_found"),
+    (vending_errors.ApprovalNotPending(9, "approved"), 409, "0005", "approval_not_pending"),
+    (vending_errors.CarriedCreditAboveCap(Decimal(99999), Decimal(936)), 422, "0005", "carried_credit_above_cap"),
 ]  # fmt: skip
 
 
