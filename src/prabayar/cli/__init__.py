@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from prabayar.cli import approvals as approvals_cli
+from prabayar.cli import campaign as campaign_cli
 from prabayar.cli import gateway as gateway_cli
 from prabayar.cli import hsm as hsm_cli
 from prabayar.cli import importer as importer_cli
@@ -23,6 +24,7 @@ app.add_typer(vending_cli.seed_app, name="seed", help="Load data (prabayar seed 
 app.add_typer(vending_cli.vend_app, name="vend", help="Sell tokens: inquiry, buy, advice, reprint.")
 app.add_typer(vending_cli.ops_app, name="ops", help="Operator: management tokens, audit log.")
 app.add_typer(approvals_cli.approvals_app, name="approvals", help="Four eyes: list, approve or reject requests.")
+app.add_typer(campaign_cli.campaign_app, name="campaign", help="Key-change campaigns (KCT for many meters).")
 app.command("serve")(serve_cli.serve)
 app.add_typer(onboarding_cli.channel_app, name="channel", help="Sales channels: add, list, rotate-key, disable.")
 app.add_typer(onboarding_cli.customer_app, name="customer", help="Customers: register, search, change-power, block.")
