@@ -15,6 +15,8 @@ from typing import Any
 import iso8583
 from iso8583.decoder import DecodeError
 
+from prabayar.digits import is_digits
+
 
 def _field(len_type: int, max_len: int, desc: str) -> dict[str, Any]:
     return {"data_enc": "ascii", "len_enc": "ascii", "len_type": len_type, "max_len": max_len, "desc": desc}
@@ -131,7 +133,7 @@ def _printable(value: str) -> bool:
 def _well_formed(bit: str, value: str) -> bool:
     _lt, _ml, kind, _name = FIELDS[bit]
     if kind == "n":
-        return value.isascii() and value.isdigit()
+        return is_digits(value)
     return _printable(value)
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from prabayar.digits import is_digits
 from prabayar.vending.service import WIB
 
 INQUIRY_48 = 31
@@ -56,7 +57,7 @@ class Request48:
 
 
 def _digits(text: str) -> bool:
-    return text.isascii() and text.isdigit()
+    return is_digits(text)
 
 
 def _common(value: str) -> Request48:

@@ -25,6 +25,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from prabayar.digits import is_digits
 from prabayar.vending._core import month_of
 from prabayar.vending.channels_admin import ChannelAdminUseCases
 from prabayar.vending.db import (
@@ -178,7 +179,7 @@ def _check_partner(
         raise _invalid(f"framing {framing!r} is not one of {', '.join(FRAMINGS)}")
     if len(switcher_id) != 7 or not _printable(switcher_id):
         raise _invalid("the switcher ID has exactly 7 printable ASCII characters (field 48 off 0)")
-    if not (1 <= len(pcid) <= 11 and pcid.isascii() and pcid.isdigit()):
+    if not (1 <= len(pcid) <= 11 and is_digits(pcid)):
         raise _invalid("the partner central ID (field 33) has 1 to 11 digits")
     if not bank_codes:
         raise _invalid("a partner needs at least one bank code (field 32)")
