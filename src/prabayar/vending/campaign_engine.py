@@ -429,17 +429,24 @@ def generate_chunk(
             {"g": generated, "s": int(expected) - generated, "w": worker[:80] or None, "at": at,
              "cid": campaign_id, "no": chunk_no},
         )  # fmt: skip
-        db.run(
-            "UPDATE campaigns SET status = 'done', finished_at = %(at)s WHERE id = %(cid)s AND status = 'running'"
-            " AND NOT EXISTS (SELECT 1 FROM campaign_chunks k WHERE k.campaign_id = %(cid)s"
-            " AND k.state <> 'done' AND k.chunk_no <> %(no)s)",
-            {"at": at, "cid": campaign_id, "no": chunk_no},
-        )
         db.commit()
+    finish_if_done(engine, campaign_id, now)
     return ChunkOutcome(
         chunk_no, "done", generated, int(expected) - generated, len({m[1] for m in meters}),
         time.perf_counter() - started,
     )  # fmt: skip
+
+
+def finish_if_done(engine: Engine, campaign_id: int, now: datetime) -> None:
+    """Mark a running campaign done once no chunk is pending (its own transaction, after the
+    chunk's commit: of two chunks finishing together at least the later one sees both)."""
+    with _Raw(engine) as db:
+        db.run(
+            "UPDATE campaigns SET status = 'done', finished_at = %(at)s WHERE id = %(cid)s AND status = 'running'"
+            " AND NOT EXISTS (SELECT 1 FROM campaign_chunks k WHERE k.campaign_id = %(cid)s AND k.state <> 'done')",
+            {"at": db.time(now), "cid": campaign_id},
+        )
+        db.commit()
 
 
 def _copy(cur: Any, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:

@@ -35,6 +35,7 @@ from prabayar.vending.campaign_engine import (
     ChunkOutcome,
     Selection,
     Target,
+    finish_if_done,
     generate_chunk,
     key_label,
     meter_params,
@@ -315,6 +316,7 @@ class CampaignUseCases(SalesUseCases, ApprovalUseCases):
             outcome = self.generate_campaign_chunk(campaign_id, chunk_no)
             if progress is not None:
                 progress(outcome)
+        finish_if_done(self.engine, campaign_id, self.now())
         return self.campaign(campaign_id)
 
     # --- status ------------------------------------------------------------------------------
