@@ -489,3 +489,31 @@ def test_the_c_module_refuses_malformed_calls() -> None:
         _batch.encode(7, bytes(8), 0, 5, 0)
     assert _batch.encode(7, bytes(8), 0, [], 0) == []
     assert _batch.check(7, bytes(8), [b"x", 5, "1" * 20])[:2] == bytes([2, 2])  # type: ignore[list-item]
+
+
+@settings(max_examples=100, suppress_health_check=_SUPPRESS)
+@given(
+    numbers=st.lists(
+        st.one_of(
+            st.integers(0, 10**10 - 1).map(lambda v: f"{v:010d}"),
+            st.integers(0, 10**12 - 1).map(lambda v: f"{v:012d}"),
+        ).map(lambda body: body + sts.meter_number.calc_check_digit(body)),
+        max_size=8,
+    )
+)
+def test_meter_pans_are_the_per_token_pans(backend: str, numbers: list[str]) -> None:
+    assert batch.meter_pans(numbers) == [sts.meter_pan.from_meter_number(n) for n in numbers]
+
+
+@pytest.mark.parametrize("odd", ["1431 2593 289", "14312593288", "1431259328", "143125932890x", "١٤٣١٢٥٩٣٢٨٩", ""])
+def test_odd_meter_numbers_behave_as_per_token(backend: str, odd: str) -> None:
+    numbers = ["14312593289", odd]
+    try:
+        want: object = [sts.meter_pan.from_meter_number(n) for n in numbers]
+    except StsError as exc:
+        want = (type(exc), str(exc))
+    try:
+        got: object = batch.meter_pans(numbers)
+    except StsError as exc:
+        got = (type(exc), str(exc))
+    assert got == want

@@ -1110,6 +1110,71 @@ static PyObject *py_bad_pans(PyObject *self, PyObject *seq)
     return result;
 }
 
+PyDoc_STRVAR(meter_pans_doc, "meter_pans(numbers)\n--\n\n"
+                             "(pans, bad): the 18-digit PAN of each compact 11- or 13-digit meter number with a good\n"
+                             "Luhn digit (IIN 600727 or 0000 + number + Luhn); ``bad`` lists the indices of the\n"
+                             "others (their PAN is None: ask the per-token engine, which names the error).");
+
+static PyObject *py_meter_pans(PyObject *self, PyObject *seq)
+{
+    PyObject *fast = PySequence_Fast(seq, "expected a sequence of meter numbers");
+    if (!fast)
+        return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
+    PyObject **items = PySequence_Fast_ITEMS(fast);
+    PyObject *pans = PyList_New(n), *badlist = NULL, *result = NULL;
+    uint8_t *bad = PyMem_Calloc((size_t)(n ? n : 1), 1);
+    if (!pans || !bad)
+        goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *o = items[i];
+        Py_ssize_t len = PyUnicode_Check(o) && PyUnicode_IS_ASCII(o) ? PyUnicode_GET_LENGTH(o) : 0;
+        const char *s = len ? (const char *)PyUnicode_1BYTE_DATA(o) : NULL;
+        int ok = (len == 11 || len == 13);
+        for (Py_ssize_t j = 0; ok && j < len; j++)
+            ok = s[j] >= '0' && s[j] <= '9';
+        if (ok)
+            ok = luhn_ok(s, (int)len);
+        if (!ok) {
+            bad[i] = 1;
+            PyList_SET_ITEM(pans, i, Py_NewRef(Py_None));
+            continue;
+        }
+        char buf[19];
+        int cut = len == 11 ? 6 : 4;
+        memcpy(buf, len == 11 ? "600727" : "0000", (size_t)cut);
+        memcpy(buf + cut, s, (size_t)len);
+        buf[17] = '0';
+        int total = 0; /* Luhn sum with a 0 check digit: the digit that makes it a multiple of 10 */
+        for (int k = 0; k < 18; k++) {
+            int d = buf[17 - k] - '0';
+            if (k % 2) {
+                d *= 2;
+                if (d > 9)
+                    d -= 9;
+            }
+            total += d;
+        }
+        buf[17] = (char)('0' + (10 - total % 10) % 10);
+        buf[18] = 0;
+        PyObject *pan = PyUnicode_FromStringAndSize(buf, 18);
+        if (!pan)
+            goto done;
+        PyList_SET_ITEM(pans, i, pan);
+    }
+    badlist = bad_index_list(bad, n);
+    if (badlist)
+        result = PyTuple_Pack(2, pans, badlist);
+done:
+    if (!bad && !PyErr_Occurred())
+        PyErr_NoMemory();
+    Py_XDECREF(pans);
+    Py_XDECREF(badlist);
+    PyMem_Free(bad);
+    Py_DECREF(fast);
+    return result;
+}
+
 /* ------------------------------------------------------------------ key change sets */
 
 PyDoc_STRVAR(key_change_doc,
@@ -1281,6 +1346,7 @@ static PyMethodDef methods[] = {
     {"crypt", py_crypt, METH_VARARGS, crypt_doc},
     {"dkga02", py_dkga02, METH_VARARGS, dkga02_doc},
     {"bad_pans", py_bad_pans, METH_O, bad_pans_doc},
+    {"meter_pans", py_meter_pans, METH_O, meter_pans_doc},
     {"key_change", py_key_change, METH_VARARGS, key_change_doc},
     {"two_digit_variants", py_two_digit_variants, METH_VARARGS, two_digit_variants_doc},
     {NULL, NULL, 0, NULL},

@@ -30,7 +30,7 @@ from decimal import Decimal
 from types import ModuleType
 from typing import Final, TypeVar
 
-from prabayar.sts import crc, token_number
+from prabayar.sts import crc, meter_pan, token_number
 from prabayar.sts.ciphers import sta
 from prabayar.sts.ciphers._misty1_tables import S7, S9
 from prabayar.sts.codec import decode, decode_trace, decrypt_block, encode, extract_class, read_block
@@ -315,6 +315,20 @@ def two_digit_variants(
 # ---------------------------------------------------------------- decoder keys
 
 
+def meter_pans(numbers: Sequence[str]) -> list[str]:
+    """``[meter_pan.from_meter_number(n) for n in numbers]``: the 18-digit PAN of each meter
+    number (what derivation takes), for a campaign's selection of meters."""
+    c = _fast()
+    if c is None:
+        return [meter_pan.from_meter_number(n) for n in numbers]
+    pans: list[str]  # None at the indices in ``bad`` until filled in below
+    bad: list[int]
+    pans, bad = c.meter_pans(numbers)
+    for i in bad:  # ascending: separators are fine, anything else raises as the loop would
+        pans[i] = meter_pan.from_meter_number(numbers[i])
+    return pans
+
+
 def _derive_raw(vending_key: VendingKey, pans: Sequence[str], params: KeyParameters) -> list[bytes]:
     """The key bytes ``derive_decoder_key`` gives for each PAN (DKGA02 and DKGA04 batched)."""
     c = _fast()
@@ -439,5 +453,5 @@ def meter_key_changes(
 
 __all__ = [
     "BAD", "GOOD", "UNREAD", "backend", "decode_blocks", "decode_tokens", "derive_decoder_keys", "encode_credits",
-    "encode_tokens", "key_change_sets", "meter_key_changes", "screen", "two_digit_variants",
+    "encode_tokens", "key_change_sets", "meter_key_changes", "meter_pans", "screen", "two_digit_variants",
 ]  # fmt: skip
