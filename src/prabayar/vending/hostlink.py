@@ -35,7 +35,13 @@ from prabayar.vending.db import (
     is_sqlite,
     reading_session,
 )
-from prabayar.vending.errors import InProcess, InvalidRequest, UnknownChannel, UnknownReference
+from prabayar.vending.errors import (
+    InProcess,
+    InvalidRequest,
+    KeyChangeRequired,
+    UnknownChannel,
+    UnknownReference,
+)
 from prabayar.vending.fastpath import _qmark, _sqlite_time
 from prabayar.vending.hostlink_models import GatewayPartnerRow, GatewaySaleRow
 from prabayar.vending.models import Channel, ChannelKind, Customer, Meter, MonthlyUsage, Purchase, Unit
@@ -210,6 +216,29 @@ class HostLinkUseCases(ChannelAdminUseCases):
 
         def channel_rule(self, code: str) -> ChannelRule: ...
 
+    def _kcts_needed(self, channel: str, srn: str, identifier: str) -> bool:
+        """Would a new sale for this SRN need a key-change campaign's tokens first?
+
+        Free until a campaign exists (the campaign use cases cache that); a replay of an
+        earlier sale is never refused for it.
+        """
+        pending = getattr(self, "_has_pending_kct", None)
+        if pending is None or not self._kcts_possible():
+            return False
+        with reading_session(self.engine) as session:
+            if self._find_purchase(session, self.channel_rule(channel).id, srn) is not None:
+                return False
+        return bool(pending(identifier))
+
+    def _with_kcts_of(self, result: PurchaseResult) -> PurchaseResult:
+        """The result with the KCTs its sale delivered (campaign use cases, if any)."""
+        with_kcts = getattr(self, "_with_kcts", None)
+        return with_kcts(result) if with_kcts is not None and self._kcts_possible() else result
+
+    def _kcts_possible(self) -> bool:
+        possible = getattr(self, "_campaign_deliveries_possible", None)
+        return bool(possible is not None and possible())
+
     # -- partners -------------------------------------------------------------------------
 
     def add_gateway_partner(
@@ -344,7 +373,13 @@ class HostLinkUseCases(ChannelAdminUseCases):
         Returns the sale with the field 32 of the request that made it (for the 0097 check of
         a replay) and the field-62 context with this sale counted and not listed as unsold.
         """
+        if self._kcts_needed(channel, srn, identifier):
+            # The profile has no field for key change tokens (ISO8583.md §5.5): a meter that
+            # must first key in a campaign's KCTs is refused before anything is sold (RC 0005).
+            raise KeyChangeRequired(identifier, "its key change tokens cannot be carried over ISO 8583")
         result = self.purchase(channel, srn, identifier, nominal)
+        if result.key_change_tokens:  # a campaign reached the meter meanwhile: sold, not deliverable here
+            raise KeyChangeRequired(result.meter_number, "the sale carries key change tokens; reprint at PLN")
         return self._journal(channel, srn, result, stan, local_time, bank_code, pcid, terminal_id)
 
     def _journal(
@@ -492,10 +527,16 @@ class HostLinkUseCases(ChannelAdminUseCases):
             if p is None:
                 raise UnknownReference(channel, srn)
             result = self._replay(p, channel, identifier, nominal)
+            channel_id = ch.id
+        if self._with_kcts_of(result).key_change_tokens:
+            raise KeyChangeRequired(result.meter_number, "the sale carries key change tokens; reprint at PLN")
+        with reading_session(self.engine) as session:
             journal = session.scalar(
-                select(GatewaySaleRow.bank_code).where(GatewaySaleRow.channel_id == ch.id, GatewaySaleRow.srn == srn)
+                select(GatewaySaleRow.bank_code).where(
+                    GatewaySaleRow.channel_id == channel_id, GatewaySaleRow.srn == srn
+                )
             )
-            context = self._link_context(session, ch.id, p.meter_number, srn, self.now())
+            context = self._link_context(session, channel_id, result.meter_number, srn, self.now())
         return GatewaySale(result, journal, context)
 
     def gateway_context(self, channel: str, meter_number: str, *, exclude: str | None = None) -> LinkContext:
