@@ -9,6 +9,7 @@ own error type, except for permission errors, which stay vending's ``NotAuthoriz
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -45,7 +46,7 @@ def replace_meter(
     carried_kwh: Decimal,
     reason: str,
     *,
-    inspector: str | None = None,
+    inspector: str | Sequence[str] | None = None,
     ticket: str | None = None,
 ) -> ApprovalRequest:
     """Ask for the swap (pending approval); the carried credit is rounded down, capped by vending."""

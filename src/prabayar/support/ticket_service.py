@@ -362,10 +362,10 @@ class TicketService:
         ticket = self._open_row(number)
         if ticket.inspected_at is None:
             raise InspectionRequired(number)
-        inspectors = [e.actor for e in ticket.events if e.kind == "inspected"]
+        inspectors = sorted({e.actor for e in ticket.events if e.kind == "inspected"})  # every one of them
         request = replace_meter(
             self.vending, operator, ticket.meter_number, new_meter_number, carried_kwh, f"ticket {number}",
-            inspector=inspectors[-1] if inspectors else None, ticket=number,
+            inspector=inspectors, ticket=number,
         )  # fmt: skip
         self._requested(
             number, operator, "replacement_requested", request,

@@ -8,7 +8,7 @@ it and the ``_execute_*`` methods below run then, with both names in the audit r
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
@@ -364,14 +364,14 @@ class ManagementUseCases(ApprovalUseCases):
         carried_kwh: Decimal,
         reason: str,
         *,
-        inspector: str | None = None,
+        inspector: str | Sequence[str] | None = None,
         context: dict[str, Any] | None = None,
     ) -> ApprovalRequest:
         """Ask to replace a meter, carrying its remaining credit: a pending request (four eyes).
 
         The carried credit is rounded DOWN to what a token can carry and refused
         (``CarriedCreditAboveCap``) above the meter's monthly cap (720 h x VA / 1000 kWh).
-        ``inspector`` — the account that recorded the inspection the replacement rests on — may
+        ``inspector`` — the account(s) that recorded the inspection the replacement rests on — may
         not approve it, nor may the maker. ``context`` (JSON) is kept in the payload for the
         layers above (support puts the ticket number there).
         """
@@ -400,7 +400,7 @@ class ManagementUseCases(ApprovalUseCases):
             "new_meter_number": new_number,
             "carried_kwh": str(amount),
             "requested_kwh": str(carried_kwh),
-            "not_approvable_by": [inspector] if inspector else [],
+            "not_approvable_by": sorted({inspector} if isinstance(inspector, str) else set(inspector or ())),
         }
         return self.request_approval("meter_replacement", operator, why, payload, meter_number=old_number)
 
