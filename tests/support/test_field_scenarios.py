@@ -102,7 +102,7 @@ def test_key_change_sections_from_two_sets_then_the_diagnosis_repairs_the_key(wo
     other_key = sts.DecoderKey(bytes(8), mk.decoder_key.algorithm)
     other_params = mk.params
     mixed_second = sts.encode_key_change(meter.state.key, other_key, other_params)[1]
-    assert meter.enter_token(mixed_second).kind is ResultKind.ACCEPT  # no set id: a mixed key
+    assert meter.enter_token(mixed_second).kind is ResultKind.KEY_CHANGED  # no set id: a mixed key
     sale = world.buy(BUDI.meter_number)
     assert meter.enter_token(sale.token).kind is ResultKind.REJECT
     d = world.diagnose(BUDI.meter_number, sale.token, "GAGAL")
