@@ -179,6 +179,9 @@ PAGES: list[tuple[str, set[str]]] = [
     (f"/meter/{SITI_METER}", STAFF),  # budi may not open siti's meter
     ("/konsol", STAFF),
     ("/konsol/audit", STAFF),
+    ("/konsol/data?q=budi", STAFF),
+    ("/konsol/data/referensi", STAFF),
+    ("/konsol/data/loket", {"admin"}),
     ("/konsol/h2h", STAFF),
     ("/konsol/persetujuan", STAFF),
     ("/konsol/tiket", STAFF),
