@@ -20,6 +20,7 @@ from prabayar.web.virtual_meters import VirtualMeters, result_document
 
 router = APIRouter(prefix="/meter")
 
+TYPED_KEY = "meter_typed"  # session: the digits of the last refused entry, per meter
 _METER_NUMBER = re.compile(r"[0-9]{11,13}")  # used with fullmatch: "$" would accept a newline
 
 
@@ -67,4 +68,10 @@ def key_in(
     document = result_document(result)
     document["meter"] = meter_number
     request.session["meter_result"] = document
+    if document["rejected"]:
+        # What the customer typed goes with them to "Token gagal?" through the server-side
+        # session only: never in a URL (access logs) nor in the page until they ask for it.
+        request.session[TYPED_KEY] = {"meter": meter_number, "keys": re.sub(r"[^0-9]", "", keys)[:40]}
+    else:
+        request.session.pop(TYPED_KEY, None)
     return RedirectResponse(f"/meter/{meter_number}", status_code=303)

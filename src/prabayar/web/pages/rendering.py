@@ -61,6 +61,14 @@ def wib(value: datetime | None) -> str:
     return value.astimezone(WIB).strftime("%d-%m-%Y %H:%M WIB")
 
 
+def pct(rate: Decimal | None) -> str:
+    """A rate as Indonesians write it: ``Decimal("0.10")`` -> ``10%``, ``0.025`` -> ``2,5%``."""
+    if rate is None:
+        return "-"
+    value = (Decimal(rate) * 100).normalize()
+    return format(value, "f").replace(".", ",") + "%"
+
+
 def grouped(token: str) -> str:
     return " ".join(token[i : i + 4] for i in range(0, len(token), 4))
 
@@ -70,6 +78,7 @@ templates.env.filters["kwh"] = kwh
 templates.env.filters["lcd_kwh"] = lcd_kwh
 templates.env.filters["wib"] = wib
 templates.env.filters["grouped"] = grouped
+templates.env.filters["pct"] = pct
 
 
 def session_user(request: Request) -> Principal | None:

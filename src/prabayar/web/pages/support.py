@@ -54,8 +54,12 @@ def _check_page(request: Request, services: Services, user: Principal,
 def token_check_form(
     request: Request, user: PageCustomer, services: ServicesDep, meter: str = "", tampilan: str = ""
 ) -> Response:
-    """The form; from the virtual meter it comes with the meter and what its LCD showed."""
+    """The form; from the virtual meter it comes with the meter and what its LCD showed, and
+    the digits typed there (kept in the server-side session, never in the URL)."""
     form = {"meter_number": meter[:13], "display": tampilan[:40]}
+    typed = request.session.get("meter_typed")
+    if meter and isinstance(typed, dict) and typed.get("meter") == meter[:13]:
+        form["token"] = str(typed.get("keys", ""))
     return _check_page(request, services, user, {"form": form})
 
 
