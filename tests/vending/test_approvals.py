@@ -206,3 +206,21 @@ def test_a_new_kind_plugs_in_with_its_executor_and_hooks(service: VendingService
             register_approval_kind(ApprovalKind("test.demo", "Uji", "Test", lambda *a: {}))
     finally:
         APPROVAL_KINDS.pop("test.demo", None)
+
+
+def test_two_admins_approving_at_once_run_the_action_once(service: VendingService) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    request = service.clear_credit("operator", DEWI.meter_number, "credit dispute")
+
+    def decide(checker: str) -> str:
+        try:
+            return service.approve(request.id, checker).status.value
+        except ApprovalNotPending:
+            return "refused"
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = sorted(pool.map(decide, ["admin", "supervisor"]))
+    assert outcomes == ["approved", "refused"]
+    assert len(service.management_history(DEWI.meter_number)) == 1  # one token, never two
+    assert len(service.audit_log(action="approval.approved")) == 1
