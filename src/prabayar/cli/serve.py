@@ -84,6 +84,9 @@ def serve(
             log_config=log_config(level, fmt=fmt),
             # keep-alive connections of payment switches stay open between purchases
             timeout_keep_alive=30,
+            # the app reads X-Forwarded-For itself, only from PRABAYAR_TRUSTED_PROXIES
+            # (docs/security.md rule 5); uvicorn's own handling would trust 127.0.0.1 blindly
+            proxy_headers=False,
             backlog=2048,
             # a worker importing the app on a busy machine, or answering at full load, may take
             # longer than uvicorn's 5 s to answer the supervisor: do not kill it for that
