@@ -438,3 +438,20 @@ def test_unusable_files_exit_2(cli: CliRunner, tmp_path: Path) -> None:
 def test_import_needs_reference_data(cli: CliRunner, tmp_path: Path) -> None:
     out = run_cli(cli, "import", "customers", str(write(tmp_path, [row(1)])), code=2)
     assert "seed --reference" in " ".join(out)
+
+
+def test_meters_in_stock_are_installed_from_it_and_closed_customers_refused(
+    service: VendingService, tmp_path: Path
+) -> None:
+    for serial, krn in ((1, 2), (2, 1)):
+        service.register_meter("cli:root", meter(serial), sgc="123456", tariff_index="01", krn=str(krn),
+                               key_type="2", ea="07", dkga="04", base_date="2014", reason="delivery",
+                               server=True)  # fmt: skip
+    summary, errors = run_import(service, write(tmp_path, [row(1), row(2)]))  # meter 2 is stocked with KRN 1
+    assert summary.line() == "1 imported, 0 updated, 0 unchanged, 1 rejected"
+    assert errors == [RowError(3, "meter_number", "this meter is in stock with other key parameters")]
+    assert [m.meter_number for m in service.meter_stock()] == [meter(2)]
+    assert service.inquiry(meter(1)).idpel == row(1)["idpel"]
+    service.close_customer("cli:root", row(1)["idpel"], "berhenti langganan", server=True)
+    summary, errors = run_import(service, write(tmp_path, [row(1, meter_number=meter(3))], "closed.csv"))
+    assert summary.rejected == 1 and errors[0].reason == "this customer is closed (berhenti langganan)"

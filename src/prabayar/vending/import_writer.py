@@ -31,6 +31,7 @@ from sqlalchemy import Connection, Engine, bindparam, text
 from prabayar.vending.bulk_import import ROW_FIELDS, RowError, ValidRow
 from prabayar.vending.db import CLAIM, SQLITE_BUSY_TIMEOUT_MS, WriterBusy, _sqlite_writer_lock
 from prabayar.vending.models import CustomerStatus, MeterStatus
+from prabayar.vending.onboarding import STOCK_IN
 from prabayar.vending.types import UTCDateTime
 
 DEFAULT_BATCH_SIZE = 20_000
@@ -208,13 +209,37 @@ class BatchWriter:
                 "EXISTS (SELECT 1 FROM imp_seen s WHERE s.meter_number = imp_batch.meter_number "
                 "AND s.line < imp_batch.line)"
             )
+        # Meters registered in stock (not yet installed) are installed from it when their key
+        # parameters agree; a broken one or one with other parameters is refused.
+        in_stock = conn.exec_driver_sql(
+            "SELECT b.line, s.status, s.key_type, s.sgc, s.tariff_index, s.krn, s.algorithm, s.base_date, s.dkga "
+            "FROM imp_batch b JOIN meter_stock s ON s.meter_number = b.meter_number"
+        ).all()
+        from_stock: set[str] = set()
+        if in_stock:
+            refused: list[int] = []
+            for st in in_stock:
+                row = by_line[st[0]]
+                if st[1] != STOCK_IN:
+                    errors.append(RowError(row[0], "meter_number", f"this meter is in stock marked {st[1]}"))
+                elif tuple(st[2:]) != tuple(row[_IX[f]] for f in _METER_FIELDS):
+                    errors.append(RowError(row[0], "meter_number", "this meter is in stock with other key parameters"))
+                else:
+                    from_stock.add(row[8])
+                    continue
+                refused.append(row[0])
+            if refused:
+                summary.rejected += len(refused)
+                fresh -= len(refused)
+                conn.execute(text("DELETE FROM imp_batch WHERE line IN :lines").bindparams(
+                    bindparam("lines", expanding=True)), {"lines": refused})  # fmt: skip
         # 2. Rows that touch a stored customer or meter: compare them with what is stored.
         stored = conn.exec_driver_sql(
             "SELECT b.line, c.id, c.name, c.address, c.unit_id, c.tariff_class_id, c.va, c.phone, "
             "m.id, m.customer_id, m.status, m.replaced_by, m.key_type, m.sgc, m.tariff_index, "
             "m.krn, m.algorithm, m.base_date, m.dkga, mc.idpel, "
             "CASE WHEN m.id IS NULL THEN (SELECT o.meter_number FROM meters o WHERE o.customer_id = c.id "
-            f" AND o.status NOT IN ('{MeterStatus.REPLACED.value}', '{MeterStatus.REMOVED.value}') LIMIT 1) END "
+            f" AND o.status IN ('{MeterStatus.ACTIVE.value}', '{MeterStatus.BLOCKED.value}') LIMIT 1) END, c.status "
             "FROM imp_batch b LEFT JOIN customers c ON c.idpel = b.idpel "
             "LEFT JOIN meters m ON m.meter_number = b.meter_number "
             "LEFT JOIN customers mc ON mc.id = m.customer_id WHERE c.id IS NOT NULL OR m.id IS NOT NULL ORDER BY b.line"
@@ -244,6 +269,19 @@ class BatchWriter:
                 self._insert_fresh(conn, fresh)
             if changes:
                 self._apply_changes(conn, changes)
+            if from_stock:
+                installed = conn.execute(
+                    text("SELECT meter_number FROM meters WHERE meter_number IN :numbers").bindparams(
+                        bindparam("numbers", expanding=True)
+                    ),
+                    {"numbers": sorted(from_stock)},
+                ).scalars()
+                conn.execute(
+                    text("DELETE FROM meter_stock WHERE meter_number IN :numbers").bindparams(
+                        bindparam("numbers", expanding=True)
+                    ),
+                    {"numbers": sorted(installed)},
+                )
         errors.sort(key=lambda e: e.line)
         return BatchOutcome(summary, errors)
 
@@ -274,6 +312,8 @@ class BatchWriter:
                 )
             if customer_id is None or s[9] != customer_id:
                 return RowError(line, "meter_number", f"this meter is installed on IDPEL {s[19]}")
+        elif s[21] == CustomerStatus.CLOSED.value:
+            return RowError(line, "idpel", "this customer is closed (berhenti langganan)")
         elif s[20] is not None:
             return RowError(
                 line, "idpel",
