@@ -39,10 +39,10 @@ def upgrade() -> None:
         sa.Column("used_at", ts, nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
     )
-    op.create_index("ix_password_resets_user", "password_resets", ["user_id"])
+    op.create_index("ix_password_resets_user_id", "password_resets", ["user_id"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_password_resets_user", table_name="password_resets")
+    op.drop_index("ix_password_resets_user_id", table_name="password_resets")
     op.drop_table("password_resets")
     op.drop_table("account_links")
