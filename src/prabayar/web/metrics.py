@@ -51,12 +51,19 @@ RATE_LIMITED = Counter("prabayar_rate_limit_refusals", "Requests refused by a ra
 POOL = Gauge("prabayar_db_pool_connections", "Database connections of the pool", ["state"], multiprocess_mode="livesum")
 
 
+API_PREFIX = "/api/v1"
+
+
 def _route_of(scope: Scope) -> str:
+    """The matched route's template with the API prefix (FastAPI keeps an included router's
+    routes relative to it), or ``unmatched``."""
     route = scope.get("route")
     path = getattr(route, "path", None)
-    if isinstance(path, str):
-        return path
-    return "unmatched"
+    if not isinstance(path, str):
+        return "unmatched"
+    if str(scope.get("path", "")).startswith(API_PREFIX + "/") and not path.startswith(API_PREFIX):
+        return API_PREFIX + path
+    return path
 
 
 class MetricsMiddleware:
