@@ -645,3 +645,20 @@ def test_back_pressure_keeps_every_answer(gateway: Any, k: Any) -> None:
     stans = [c.recv()[1]["11"] for _ in msgs]
     sender.join()
     assert sorted(stans) == sorted(m[1]["11"] for m in msgs)
+
+
+def test_a_source_taken_off_the_list_loses_its_open_connection(
+    ports: dict[str, int], make_gateway: Any, service: VendingService, k: Any
+) -> None:
+    gateway = make_gateway(reload_interval=0)  # reloads only when asked
+    c = gateway.connect("H2HLEN")
+    other = gateway.connect()
+    service.remove_gateway_partner("H2HLEN", server=True)
+    service.add_gateway_partner(
+        "H2HLEN", port=ports["H2HLEN"], framing="len2", switcher_id="LENDEMO", pcid="7700002",
+        bank_codes=["0090001"], sources=["10.0.0.0/8"], server=True,
+    )  # fmt: skip
+    gateway.call(gateway.server.reload())
+    with pytest.raises(ConnectionError):
+        c.recv_frame(timeout=5)
+    assert other.request(k.ISO.network("301"))[1]["39"] == "0000"

@@ -185,7 +185,14 @@ class Connection:
             out = await answer
             if out.mti is None:
                 return
-            payload = iso.encode(out.mti, out.fields)
+            try:
+                payload = iso.encode(out.mti, out.fields)
+            except Exception:  # never expected: every field was built to its format
+                log.exception("%s %s: answer %s could not be encoded", partner.channel, self.peer, out.mti)
+                out.fields = {b: out.fields[b] for b in ("11",) if b in out.fields}
+                out.fields.update({"39": "0005", "63": "KESALAHAN LAIN"})
+                out.rc, out.deliver = "0005", None
+                payload = iso.encode(out.mti, out.fields)
             data = encode_frame(partner.framing, payload)
             async with self._write_lock:
                 if self.writer.is_closing() or self.failed:
@@ -299,7 +306,16 @@ class PartnerListener:
                 conn.stop_reading()
             else:
                 conn.abort()
+        # in-flight requests end within the deadline; then whatever is left is cut
+        give_up = time.monotonic() + self.server.timers.deadline + 5
         while self.connections:
+            if time.monotonic() > give_up:
+                for conn in list(self.connections):
+                    conn.abort()
+                break
+            for conn in list(self.connections):  # accepted while stopping
+                if not conn.closing:
+                    conn.stop_reading() if graceful else conn.abort()
             await asyncio.sleep(0.01)
         if self.tcp is not None:
             with contextlib.suppress(Exception):
@@ -358,6 +374,10 @@ class GatewayServer:
                     if current.partner != partner:
                         log.info("partner %s changed: applied to the next requests", channel)
                         current.partner = partner
+                        for conn in list(current.connections):
+                            if not partner.allows(conn.peer.rsplit(":", 1)[0]):
+                                log.warning("partner %s: %s is no longer an allowed source: closed", channel, conn.peer)
+                                conn.abort()
                     continue
                 if current is not None:
                     log.info("partner %s changed port or framing: restarting it", channel)
@@ -378,5 +398,8 @@ class GatewayServer:
                 await self._poller
         await asyncio.gather(*(lst.stop(graceful=True) for lst in self.listeners.values()))
         self.listeners.clear()
-        await self.host.drain_background()
-        self.executor.shutdown(wait=True)
+        try:
+            await asyncio.wait_for(self.host.drain_background(), self.timers.deadline + 5)
+        except TimeoutError:
+            log.error("vending calls still running at shutdown; leaving them to the database")
+        self.executor.shutdown(wait=False, cancel_futures=True)
