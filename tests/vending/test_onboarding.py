@@ -413,6 +413,9 @@ def test_tariff_version_refusals(service: VendingService, clock: FakeClock) -> N
         service.add_tariff_version(CLI, "R1-1300", "1500.123", clock.now + timedelta(days=1), "3 decimals", server=True)
     with pytest.raises(InvalidField):
         service.add_tariff_version(CLI, "R9", "1500", clock.now + timedelta(days=1), "unknown", server=True)
+    with pytest.raises(InvalidField):  # at least 5 minutes ahead: every server's cache knows it first
+        service.add_tariff_version(CLI, "R1-1300", "1500", clock.now + timedelta(minutes=4), "too soon", server=True)
+    service.add_tariff_version(CLI, "R1-1300", "1500", clock.now + timedelta(minutes=5), "just in time", server=True)
     with pytest.raises(InvalidRequest):  # a web user needs approval
         service.add_tariff_version("admin", "R1-1300", "1500", clock.now + timedelta(days=1), "direct")
     starts = clock.now + timedelta(days=2)

@@ -11,7 +11,7 @@ on the server, applies it at once (``server=True``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -25,10 +25,21 @@ from prabayar.vending.errors import InvalidRequest
 from prabayar.vending.models import Role, TariffClass, TariffPrice
 from prabayar.vending.tariff_rates import tariff_rate_at
 
+#: A new version starts at least this far ahead, so a per-process cache of versions refreshed
+#: more often than this never misses one (the lean purchase path caches them).
+MIN_LEAD = timedelta(minutes=5)
 #: The kind under which a new tariff version waits for approval.
 APPROVAL_KIND = "tariff.version"
 
-__all__ = ["APPROVAL_KIND", "TariffInfo", "TariffUseCases", "TariffVersion", "parse_rp_per_kwh", "tariff_rate_at"]
+__all__ = [
+    "APPROVAL_KIND",
+    "MIN_LEAD",
+    "TariffInfo",
+    "TariffUseCases",
+    "TariffVersion",
+    "parse_rp_per_kwh",
+    "tariff_rate_at",
+]
 
 
 @dataclass(frozen=True)
@@ -120,11 +131,12 @@ class TariffUseCases(ApprovalUseCases):
             raise validation.InvalidField(
                 "effective_from", "WAKTU BERLAKU HARUS DENGAN ZONA WAKTU", "effective_from needs a time zone"
             )
-        if effective_from < self.now():
+        if effective_from < self.now() + MIN_LEAD:
             raise validation.InvalidField(
                 "effective_from",
-                "TARIF BARU TIDAK BOLEH BERLAKU SURUT",
-                "a new tariff version cannot start in the past (sales already made keep their price)",
+                "TARIF BARU TIDAK BOLEH BERLAKU SURUT (MINIMAL 5 MENIT KE DEPAN)",
+                "a new tariff version starts at least 5 minutes ahead: never in the past (sales already made "
+                "keep their price), and every server's cache of versions knows it before it applies",
             )
         with reading_session(self.engine) as session:
             t = self._tariff_class(session, tariff)
