@@ -3,9 +3,11 @@ the gateway keeps serving the next connection (ISO8583.md §1.5)."""
 
 from __future__ import annotations
 
+import logging
 import socket
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -62,7 +64,9 @@ def _answers(sock: socket.socket, framing: str) -> tuple[list[bytes], bool]:
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(payload=PAYLOADS, sign_on=st.booleans(), len2=st.booleans())
-def test_any_bytes_get_a_defined_outcome(gateway: Any, k: Any, payload: bytes, sign_on: bool, len2: bool) -> None:
+def test_any_bytes_get_a_defined_outcome(
+    gateway: Any, k: Any, caplog: pytest.LogCaptureFixture, payload: bytes, sign_on: bool, len2: bool
+) -> None:
     channel, framing, partner = ("H2HLEN", "len2", k.LEN) if len2 else ("H2HISO", "trailer", k.ISO)
     with socket.create_connection(("127.0.0.1", gateway.port(channel)), timeout=5) as s:
         if sign_on:
@@ -78,3 +82,5 @@ def test_any_bytes_get_a_defined_outcome(gateway: Any, k: Any, payload: bytes, s
         assert fields["39"].isdigit() and len(fields["39"]) == 4
     with GatewayClient("127.0.0.1", gateway.port(channel), framing, timeout=10) as c:
         assert c.request(partner.network("301"))[1]["39"] == "0000"
+    crashes = [r for r in caplog.records if r.name.startswith("prabayar.gateway") and r.levelno >= logging.ERROR]
+    assert not crashes, [r.getMessage() for r in crashes]
