@@ -18,6 +18,7 @@ from prabayar.vending.access import AccessUseCases
 from prabayar.vending.approvals import ApprovalUseCases
 from prabayar.vending.campaigns import CampaignUseCases
 from prabayar.vending.channels_admin import ChannelAdminUseCases
+from prabayar.vending.customer_accounts import CustomerAccountUseCases
 from prabayar.vending.customer_import import CustomerImportUseCases
 from prabayar.vending.hostlink import HostLinkUseCases
 from prabayar.vending.management import ManagementUseCases
@@ -42,5 +43,6 @@ class VendingService(
     VendingKeyUseCases,
     ApprovalUseCases,
     CustomerImportUseCases,
+    CustomerAccountUseCases,
 ):
     """The back office's use cases over one database and one key store."""
