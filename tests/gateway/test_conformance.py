@@ -662,3 +662,24 @@ def test_a_source_taken_off_the_list_loses_its_open_connection(
     with pytest.raises(ConnectionError):
         c.recv_frame(timeout=5)
     assert other.request(k.ISO.network("301"))[1]["39"] == "0000"
+
+
+def test_metrics_count_messages_by_mti_and_response_code(gateway: Any, k: Any) -> None:
+    from prometheus_client import generate_latest
+
+    from prabayar.gateway.metrics import MESSAGES, REGISTRY
+
+    def count(mti: str, rc: str) -> float:
+        return MESSAGES.labels(partner="H2HISO", mti=mti, rc=rc)._value.get()
+
+    before = (count("2100", "0000"), count("2100", "0014"), count("2800", "0000"))
+    c = gateway.connect()
+    _inquire(c, k)
+    _inquire(c, k, "14199999990")
+    time.sleep(0.2)  # counted when the answer is written
+    assert (count("2100", "0000"), count("2100", "0014"), count("2800", "0000")) == (
+        before[0] + 1, before[1] + 1, before[2] + 1,
+    )  # fmt: skip
+    text = generate_latest(REGISTRY).decode()
+    assert 'prabayar_gateway_messages_total{mti="2100",partner="H2HISO",rc="0000"}' in text
+    assert "prabayar_gateway_request_seconds_bucket" in text
