@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check bench clean browser
+.PHONY: run test check bench bench-load clean browser
 
 # setup.py builds the C batch engine: editing its source re-runs the (editable) install, which rebuilds it.
 $(STAMP): pyproject.toml setup.py src/prabayar/sts/_batch.c
@@ -27,6 +27,12 @@ bench: $(STAMP)
 	$(BIN)/python bench/sts_bench.py
 	$(BIN)/python bench/vending_bench.py
 	$(BIN)/python bench/diagnosis_bench.py
+
+# Purchases/s over HTTP on PostgreSQL next to pgbench's ceiling (needs wrk, pgbench and a
+# PostgreSQL server; loads 1M synthetic meters into PRABAYAR_BENCH_DATABASE_URL the first time).
+PRABAYAR_BENCH_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/prabayar_bench
+bench-load: $(STAMP)
+	$(BIN)/python bench/load_bench.py --database-url $(PRABAYAR_BENCH_DATABASE_URL)
 
 # Debian's chromium for the Playwright browser tests (needs root and apt).
 browser:
