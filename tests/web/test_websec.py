@@ -477,3 +477,21 @@ def test_wrong_api_keys_are_throttled_per_address(settings: Settings, services: 
     # another address is served
     honest = TestClient(attacker.app, base_url=BASE_URL, client=("198.51.100.20", 40000))
     assert honest.post("/api/v1/channel/inquiry", json={"identifier": BUDI_METER}, headers=right).status_code == 200
+
+
+def test_the_meter_and_its_cli_refuse_unicode_digits() -> None:
+    from datetime import UTC, datetime
+
+    import typer
+
+    from prabayar.cli.meter import parse_duration
+    from prabayar.meter import ManualClock, Meter
+    from prabayar.sts import BaseDate, DecoderKey, EncryptionAlgorithm, KeyParameters, KeyType
+
+    with pytest.raises(typer.BadParameter):
+        parse_duration("²")
+    key = DecoderKey(bytes(8), EncryptionAlgorithm.STA)
+    params = KeyParameters(key_type=KeyType.DUTK, sgc="123456", tariff_index="01", krn=1, base_date=BaseDate.Y2014)
+    meter = Meter.manufacture(BUDI_METER, key, params, clock=ManualClock(datetime(2026, 1, 1, tzinfo=UTC)))
+    result = meter.key_in("²²")  # once a 500 on the virtual meter page; now an ordinary refusal
+    assert result.kind.name != "CODE_ACCEPTED"

@@ -23,6 +23,7 @@ from rich.table import Table
 
 from prabayar import sts
 from prabayar.config import get_settings
+from prabayar.digits import is_digits
 from prabayar.meter import (
     SERVICE_CODES,
     AesGcmBox,
@@ -60,7 +61,7 @@ def fail(message: str) -> typer.Exit:
 def parse_duration(text: str) -> timedelta:
     """ "90m", "2h", "1h30m", "3d", "45s", or plain seconds."""
     text = text.strip()
-    if text.replace(".", "", 1).isdigit():
+    if re.fullmatch(r"[0-9]+(\.[0-9]+)?", text):  # ASCII digits only (never isdigit, never "$")
         return timedelta(seconds=float(text))
     parts = _DURATION.findall(text)
     if not parts or _DURATION.sub("", text).strip():
@@ -263,7 +264,7 @@ def _group_tokens(words: list[str]) -> list[str]:
     buffer = ""
     for word in words:
         digits = sts.token_number.compact(word)
-        if len(digits) >= 20 or not digits.isdigit():
+        if len(digits) >= 20 or not is_digits(digits):
             if buffer:
                 joined.append(buffer)
                 buffer = ""
@@ -371,7 +372,7 @@ def tamper(
 
 
 def _tamper_cause(text: str) -> TamperCause:
-    if text.isdigit() and 1 <= int(text) <= 8:
+    if is_digits(text) and 1 <= int(text) <= 8:
         return TamperCause(int(text))
     wanted = text.strip().lower().replace("-", "_")
     for cause in TamperCause:

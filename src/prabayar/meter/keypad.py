@@ -174,7 +174,7 @@ def run_code(state: MeterState, text: str, now: datetime) -> MeterResult:
             f"Alarm < {kwh(state.alarm_threshold_kwh)}",
             f"Alarm < {kwh(state.alarm_threshold_kwh)}",
         )
-    if len(code) == 5 and code.startswith("456") and code.isdigit():
+    if len(code) == 5 and code.startswith("456") and code.isascii() and code.isdigit():
         state.alarm_threshold_kwh = Decimal(int(code[3:]))
         state.log(now, "alarm_threshold", f"alarm threshold set to {kwh(state.alarm_threshold_kwh)}")
         return _show(

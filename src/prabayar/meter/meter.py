@@ -179,7 +179,7 @@ class Meter:
     def key_in(self, text: str) -> MeterResult:
         """Whatever was typed before Enter: up to 6 digits is a service code, else a token."""
         compact = token_number.compact(text)
-        if compact.isdigit() and len(compact) <= MAX_CODE_DIGITS:
+        if compact.isascii() and compact.isdigit() and len(compact) <= MAX_CODE_DIGITS:  # ASCII 0-9 only
             return self.enter_code(compact)
         return self.enter_token(compact)
 

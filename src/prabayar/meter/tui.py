@@ -125,7 +125,7 @@ class MeterApp(App[None]):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         button = event.button.id or ""
-        if button.startswith("k") and button[1:].isdigit():
+        if button.startswith("k") and button[1:].isascii() and button[1:].isdigit():
             self.press_digit(button[1:])
         elif button == "back":
             self.action_backspace()

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from prabayar import sts
+from prabayar.digits import is_digits
 from prabayar.support.errors import MeterNotFound
 from prabayar.support.sources import MeterRecord, MeterSnapshot, Sale
 from prabayar.vending import VendingError, VendingService
@@ -54,7 +55,7 @@ class VendingSources:
 
     def _find(self, session: Session, identifier: str) -> Meter | None:
         ident = sts.meter_number.compact(identifier)
-        if len(ident) == 12 and ident.isdigit():
+        if len(ident) == 12 and is_digits(ident):
             customer = session.scalar(select(Customer).where(Customer.idpel == ident))
             if customer is None or not customer.meters:
                 return None

@@ -46,6 +46,7 @@ from typing import Any, cast
 from sqlalchemy import select
 
 from prabayar import sts
+from prabayar.digits import is_digits
 from prabayar.sts import ElectricityCredit
 from prabayar.vending import accounts
 from prabayar.vending import db as _db
@@ -444,10 +445,10 @@ class LeanPurchase(ServiceCore):
     def _meter_number_for(self, identifier: str) -> str:
         """The meter number behind a meter number or IDPEL, with the same refusals as elsewhere."""
         ident = sts.meter_number.compact(identifier)
-        if len(ident) == 12 and ident.isdigit():
+        if len(ident) == 12 and is_digits(ident):
             with reading_session(self.engine) as session:
                 return self._find_meter(session, ident).meter_number
-        if not ident.isdigit():
+        if not is_digits(ident):
             raise UnknownMeter(ident, detail="a meter number or IDPEL has only digits")
         if len(ident) not in (11, 13):
             raise UnknownMeter(ident, detail=f"{len(ident)} digits: a meter number has 11, an IDPEL 12")
