@@ -62,6 +62,17 @@ ENDPOINTS: list[tuple[str, str, str, dict[str, Any] | None, set[str]]] = [
      "/api/v1/operator/approvals/999999/approve", {"reason": "matrix"}, {"admin"}),
     ("POST", "/api/v1/operator/approvals/{approval_id}/reject",
      "/api/v1/operator/approvals/999999/reject", {"reason": "matrix"}, {"admin"}),
+    # key-change campaigns: staff read and export, admins create, approve, run
+    ("GET", "/api/v1/operator/campaigns", "/api/v1/operator/campaigns", None, STAFF),
+    ("POST", "/api/v1/operator/campaigns", "/api/v1/operator/campaigns",
+     {"name": "matrix", "reason": "matrix", "meters": [BUDI_METER], "new_krn": 3}, {"admin"}),
+    ("GET", "/api/v1/operator/campaigns/{campaign_id}", "/api/v1/operator/campaigns/999999", None, STAFF),
+    ("POST", "/api/v1/operator/campaigns/{campaign_id}/approve",
+     "/api/v1/operator/campaigns/999999/approve", {"reason": "matrix"}, {"admin"}),
+    ("POST", "/api/v1/operator/campaigns/{campaign_id}/run", "/api/v1/operator/campaigns/999999/run", None,
+     {"admin"}),
+    ("GET", "/api/v1/operator/campaigns/{campaign_id}/export", "/api/v1/operator/campaigns/999999/export?unit=54",
+     None, STAFF),
     # complaint tickets (prabayar.support): customers their own, staff the steps, admins KCTs
     ("POST", "/api/v1/support/diagnosis", "/api/v1/support/diagnosis",
      {"identifier": BUDI_METER}, USERS_ONLY),

@@ -19,6 +19,7 @@ from fastapi import APIRouter
 
 from prabayar.web.api import approvals as api_approvals
 from prabayar.web.api import auth as api_auth
+from prabayar.web.api import campaigns as api_campaigns
 from prabayar.web.api import channel as api_channel
 from prabayar.web.api import gateway as api_gateway
 from prabayar.web.api import health as api_health
@@ -44,6 +45,7 @@ API_ROUTERS: list[APIRouter] = [
     api_gateway.router,
     api_masterdata.router,
     api_approvals.router,
+    api_campaigns.router,
     api_support.router,
 ]
 

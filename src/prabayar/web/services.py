@@ -53,6 +53,8 @@ _BY_NAME = {
     "FourEyesViolation": (403, "four_eyes"),
     "ApprovalNotFound": (404, "approval_not_found"),
     "ApprovalNotPending": (409, "approval_not_pending"),
+    "UnknownCampaign": (404, "campaign_not_found"),
+    "CampaignNotRunnable": (409, "campaign_not_approved"),
     "CarriedCreditAboveCap": (422, "carried_credit_above_cap"),
     "ReasonRequired": (422, "reason_required"),
     "KeyChangeRequired": (409, "key_change_required"),

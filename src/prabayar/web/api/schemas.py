@@ -121,6 +121,13 @@ class ReceiptLine(BaseModel):
     value: str
 
 
+def _kct_instruction(n: int) -> str | None:
+    if not n:
+        return None
+    return (f"Masukkan {n} token ganti kunci (KCT) berurutan, lalu token listrik / "
+            f"Key in the {n} key change tokens (KCT) in order, then the credit token")  # fmt: skip
+
+
 class PurchaseOut(BaseModel):
     response_code: str = "0000"
     reference_number: str = Field(description="PLN's 32-character reference (NO REF)")
@@ -138,6 +145,14 @@ class PurchaseOut(BaseModel):
     delivered: bool
     replayed: bool
     receipt: list[ReceiptLine]
+    key_change_tokens: list[str] = Field(
+        default_factory=list,
+        description="a key-change campaign's KCTs: key them in this order BEFORE `token`, which is made "
+        "with the new key (empty for an ordinary sale)",
+    )
+    key_change_instruction: str | None = Field(
+        default=None, description="what to tell the customer when `key_change_tokens` is not empty (id / en)"
+    )
 
     @classmethod
     def of(cls, result: Any) -> PurchaseOut:
@@ -159,6 +174,8 @@ class PurchaseOut(BaseModel):
             delivered=result.delivered,
             replayed=result.replayed,
             receipt=[ReceiptLine(label=str(k), value=str(v)) for k, v in receipt.lines()],
+            key_change_tokens=list(getattr(result, "key_change_tokens", ())),
+            key_change_instruction=_kct_instruction(len(getattr(result, "key_change_tokens", ()))),
         )
 
 
