@@ -60,16 +60,15 @@ def create_engine_for(
         if options:
             kwargs.setdefault("connect_args", {})
             kwargs["connect_args"]["options"] = " ".join(options)
-        # A pool sized to the process (``Settings.db_pool_size``, as many again in overflow for a
-        # use case that needs a second connection); threads beyond it wait rather than open
-        # more (N workers x 2 x pool must fit max_connections). No ping
+        # ``open_service`` sizes the pool to the process (``Settings.db_pool_size``, as many
+        # again in overflow); threads beyond it wait rather than open more (N workers x 2 x
+        # pool must fit max_connections). No ping
         # per checkout (a round trip on every sale): a connection the server dropped fails once,
         # is invalidated, and the pool replaces it; recycled after 30 minutes anyway.
         kwargs.setdefault("pool_size", 8)
-        kwargs.setdefault("max_overflow", kwargs["pool_size"])
+        kwargs.setdefault("max_overflow", 32)
         kwargs.setdefault("pool_pre_ping", False)
         kwargs.setdefault("pool_recycle", 1800)
-        kwargs.setdefault("pool_timeout", 10)
         return create_engine(url, **kwargs)
     backend = parsed.get_backend_name()
     raise ValueError(f"unsupported database {backend!r}: use SQLite or PostgreSQL")

@@ -72,7 +72,7 @@ def open_service(settings: Settings | None = None, *, clock: Callable[[], dateti
         if database not in (None, "", ":memory:"):
             Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = (
-        create_engine_for(url, pool_size=settings.db_pool_size)
+        create_engine_for(url, pool_size=settings.db_pool_size, max_overflow=settings.db_pool_size)
         if make_url(url).get_backend_name() == "postgresql"
         else create_engine_for(url)
     )
