@@ -21,7 +21,6 @@ Key bytes stay in memory: the tokens are stored, never a decoder or vending key.
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -35,7 +34,7 @@ from prabayar import sts
 from prabayar.sts import BaseDate, DecoderKey, Dkga, EncryptionAlgorithm, KeyParameters, KeyType, VendingKey, batch
 from prabayar.vending import db as _db
 from prabayar.vending.db import _sqlite_writer_lock, is_sqlite
-from prabayar.vending.errors import InProcess, InvalidRequest, KeyUnavailable
+from prabayar.vending.errors import InProcess, InvalidRequest
 from prabayar.vending.keystore import KeyStore
 
 #: Meters per chunk (one transaction of one worker).
@@ -332,6 +331,32 @@ def _vending_key_getter(store: KeyStore) -> KeyGetter | None:
     return getter if callable(getter) else None
 
 
+_IIN_11, _IIN_13 = "600727", "0000"
+_DOUBLED = {str(d): (2 * d if d < 5 else 2 * d - 9) for d in range(10)}
+
+
+def pan_of(drn: str) -> str:
+    """The 18-digit PAN of a stored (already validated) meter number: IIN + number + Luhn digit
+    (the same as ``sts.meter_pan.from_meter_number`` without validating the number again)."""
+    body = (_IIN_11 if len(drn) == 11 else _IIN_13) + drn
+    rev = body[::-1]  # with the check digit appended, the last body digit is doubled
+    total = sum(_DOUBLED[c] for c in rev[0::2]) + sum(ord(c) - 48 for c in rev[1::2])
+    return body + str((10 - total % 10) % 10)
+
+
+def kct_sets(store: KeyStore, current: KeyParameters, new: KeyParameters, pans: Sequence[str]) -> list[list[str]]:
+    """KCT sets of meters sharing one current key group, moving to ``new``."""
+    rollover = new.base_date is not current.base_date
+    getter = _vending_key_getter(store)
+    if getter is not None:
+        cur_vk = getter(current.sgc, current.krn)[0]
+        new_vk = getter(new.sgc, new.krn)[0]
+        return batch.meter_key_changes(pans, (cur_vk, current), (new_vk, new), rollover=rollover)
+    cur_keys: list[DecoderKey] = [store.decoder_key(p, current) for p in pans]
+    new_keys = [store.decoder_key(p, new) for p in pans]
+    return batch.key_change_sets(cur_keys, new_keys, new, rollover=rollover)
+
+
 def make_sets(
     store: KeyStore, target: Target, meters: Sequence[tuple[str, KeyParameters]]
 ) -> list[tuple[KeyParameters, list[str]] | None]:
@@ -341,24 +366,11 @@ def make_sets(
     groups: dict[KeyParameters, list[int]] = {}
     for i, (_number, params) in enumerate(meters):
         groups.setdefault(params, []).append(i)
-    getter = _vending_key_getter(store)
     for current, idx in groups.items():
         new = target.params_for(current, store.vending_key_dkga)
         if new == current:
             continue
-        rollover = new.base_date is not current.base_date
-        pans = [sts.meter_pan.from_meter_number(meters[i][0]) for i in idx]
-        if getter is not None:
-            try:
-                cur_vk = getter(current.sgc, current.krn)[0]
-                new_vk = getter(new.sgc, new.krn)[0]
-            except KeyUnavailable:
-                raise
-            sets = batch.meter_key_changes(pans, (cur_vk, current), (new_vk, new), rollover=rollover)
-        else:
-            cur_keys: list[DecoderKey] = [store.decoder_key(p, current) for p in pans]
-            new_keys = [store.decoder_key(p, new) for p in pans]
-            sets = batch.key_change_sets(cur_keys, new_keys, new, rollover=rollover)
+        sets = kct_sets(store, current, new, [pan_of(meters[i][0]) for i in idx])
         for i, s in zip(idx, sets, strict=True):
             out[i] = (new, s)
     return out
@@ -409,19 +421,34 @@ def generate_chunk(
         rows = db.cur.fetchall()
         if after_select is not None:
             after_select()
-        meters = [(r[0], meter_params(r[2:])) for r in rows]
-        sets = make_sets(store, target, meters)
         at = db.time(now)
-        out = [
-            (campaign_id, r[0], r[1], chunk_no, key_label(m[1]), key_label(s[0]), " ".join(s[1]), "generated", at)
-            for r, m, s in zip(rows, meters, sets, strict=True)
-            if s is not None
-        ]
+        groups: dict[tuple[Any, ...], list[int]] = {}
+        for i, r in enumerate(rows):
+            groups.setdefault(tuple(r[2:]), []).append(i)
+        lines: list[str] = []
+        tuples: list[tuple[Any, ...]] = []
+        for raw, idx in groups.items():
+            current = meter_params(raw)
+            new = target.params_for(current, store.vending_key_dkga)
+            if new == current:
+                continue
+            sets = kct_sets(store, current, new, [pan_of(rows[i][0]) for i in idx])
+            fl, tl = key_label(current), key_label(new)
+            if db.sqlite:
+                tuples += [(campaign_id, rows[i][0], rows[i][1], chunk_no, fl, tl, " ".join(s), "generated", at)
+                           for i, s in zip(idx, sets, strict=True)]  # fmt: skip
+            else:
+                head, tail = f"{campaign_id}\t", f"\t{chunk_no}\t{fl}\t{tl}\t"
+                stamp = f"\tgenerated\t{at.isoformat()}\n"
+                lines += [head + rows[i][0] + "\t" + rows[i][1] + tail + " ".join(s) + stamp
+                          for i, s in zip(idx, sets, strict=True)]  # fmt: skip
         columns = "campaign_id, meter_number, unit_code, chunk_no, from_key, to_key, tokens, state, generated_at"
         if db.sqlite:
-            db.cur.executemany(f"INSERT INTO campaign_meters ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", out)
-        elif out:
-            _copy(db.cur, f"COPY campaign_meters ({columns}) FROM STDIN", out)
+            db.cur.executemany(f"INSERT INTO campaign_meters ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", tuples)
+        elif lines:
+            with db.cur.copy(f"COPY campaign_meters ({columns}) FROM STDIN") as copy:
+                copy.write("".join(lines))
+        out = tuples if db.sqlite else lines
         generated = len(out)
         db.run(
             "UPDATE campaign_chunks SET state = 'done', generated = %(g)s, skipped = %(s)s, worker = %(w)s,"
@@ -431,10 +458,8 @@ def generate_chunk(
         )  # fmt: skip
         db.commit()
     finish_if_done(engine, campaign_id, now)
-    return ChunkOutcome(
-        chunk_no, "done", generated, int(expected) - generated, len({m[1] for m in meters}),
-        time.perf_counter() - started,
-    )  # fmt: skip
+    return ChunkOutcome(chunk_no, "done", generated, int(expected) - generated, len(groups),
+                        time.perf_counter() - started)  # fmt: skip
 
 
 def finish_if_done(engine: Engine, campaign_id: int, now: datetime) -> None:
@@ -449,17 +474,7 @@ def finish_if_done(engine: Engine, campaign_id: int, now: datetime) -> None:
         db.commit()
 
 
-def _copy(cur: Any, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
-    """COPY rows in the text format (no value here contains a tab, newline or backslash)."""
-    buf = io.StringIO()
-    for r in rows:
-        buf.write("\t".join(v.isoformat() if isinstance(v, datetime) else str(v) for v in r))
-        buf.write("\n")
-    with cur.copy(sql) as copy:
-        copy.write(buf.getvalue())
-
-
 __all__ = [
     "CHUNK_SIZE", "ChunkOutcome", "Selection", "Target", "generate_chunk", "key_label", "make_sets",
-    "meter_params", "params_of_label", "plan",
+    "meter_params", "pan_of", "params_of_label", "plan",
 ]  # fmt: skip

@@ -1,0 +1,165 @@
+"""Key-change campaign over a large region on PostgreSQL, with ceilings measured in the same run.
+
+    PRABAYAR_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/prabayar_campaign \\
+    PRABAYAR_MASTER_KEY=... python bench/campaign_bench.py --workers 2 --kill-after 8
+
+The database needs the demo data and synthetic meters (``prabayar seed --demo`` then
+``prabayar seed --synthetic-meters 1000000``). Steps, all in one run (the machine is shared and
+noisy: read the numbers as ratios):
+
+1. **ceiling A — batch engine alone**: the KCT sets of every selected meter, derivation and
+   encoding (``prabayar.sts.batch.meter_key_changes``), in this process, no database;
+2. **ceiling B — raw COPY**: the same rows COPY'd into a copy of ``campaign_meters`` (same
+   columns and unique index), no engine work;
+3. **end to end**: a campaign (create, approve by a second admin, plan), one procrastinate job
+   per chunk, ``--workers`` ``prabayar campaign worker`` processes; with ``--kill-after S`` one
+   worker is killed with SIGKILL after S seconds and a fresh one started (and the killed chunk
+   queued again by ``prabayar campaign run``): at the end every meter has exactly one row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+
+from prabayar.sts import batch
+from prabayar.vending import campaign_queue
+from prabayar.vending.campaign_engine import Selection, Target, key_label, make_sets, meter_params
+from prabayar.vending.setup import open_service
+
+
+def _worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [os.path.join(os.path.dirname(sys.executable), "prabayar"), "campaign", "worker", "--once"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--chunk-size", type=int, default=20_000)
+    ap.add_argument("--kill-after", type=float, default=0.0, help="SIGKILL one worker after this many seconds")
+    ap.add_argument("--krn", type=int, default=3, help="target KRN")
+    ap.add_argument("--reset", action="store_true",
+                    help="a dedicated bench database: forget earlier campaigns' meter rows first (a meter with"
+                         " undelivered KCTs of another campaign is skipped)")  # fmt: skip
+    args = ap.parse_args()
+    service = open_service()
+    if args.reset:
+        with service.engine.begin() as conn:
+            from sqlalchemy import text
+
+            conn.execute(text("TRUNCATE campaign_meters, campaign_chunks, campaign_units"))
+            conn.execute(text("UPDATE campaigns SET status = 'rejected' WHERE status <> 'rejected'"))
+    url = str(service.engine.url.render_as_string(hide_password=False))
+    selection, target = Selection(krn=2, base_date="14"), Target(krn=args.krn)
+    where, params = selection.where()
+
+    # --- ceiling A: the batch engine alone ------------------------------------------------------
+    raw = service.engine.raw_connection()
+    cur = raw.driver_connection.cursor()  # type: ignore[union-attr]
+    cur.execute(
+        "SELECT m.meter_number, u.code, m.key_type, m.sgc, m.tariff_index, m.krn, m.ken, m.algorithm, m.base_date,"
+        " m.dkga FROM meters m JOIN customers c ON c.id = m.customer_id JOIN units u ON u.id = c.unit_id"
+        f" WHERE {where}",
+        params,
+    )
+    rows = cur.fetchall()
+    n = len(rows)
+    meters = [(r[0], meter_params(r[2:])) for r in rows]
+    t0, c0 = time.perf_counter(), time.process_time()
+    sets = make_sets(service.key_store, target, meters)
+    engine_wall, engine_cpu = time.perf_counter() - t0, time.process_time() - c0
+    print(f"meters selected: {n:,}   batch backend: {batch.backend()}")
+    print(f"ceiling A  batch engine alone (derive x2 + KCT encode): {n / engine_wall:>10,.0f} meters/s wall,"
+          f" {n / engine_cpu:,.0f}/CPU-s")  # fmt: skip
+
+    # --- ceiling B: raw COPY of the same rows -----------------------------------------------------
+    now = datetime.now(UTC).isoformat()
+    buf = io.StringIO()
+    for r, m, s in zip(rows, meters, sets, strict=True):
+        if s is not None:
+            buf.write(
+                f"0\t{r[0]}\t{r[1]}\t0\t{key_label(m[1])}\t{key_label(s[0])}\t{' '.join(s[1])}\tgenerated\t{now}\n"
+            )
+    data = buf.getvalue()
+    cur.execute("DROP TABLE IF EXISTS bench_campaign_copy")
+    cur.execute("CREATE TABLE bench_campaign_copy (LIKE campaign_meters INCLUDING ALL)")
+    raw.driver_connection.commit()  # type: ignore[union-attr]
+    t0 = time.perf_counter()
+    with cur.copy(
+        "COPY bench_campaign_copy (campaign_id, meter_number, unit_code, chunk_no, from_key, to_key, tokens, state,"
+        " generated_at) FROM STDIN"
+    ) as copy:
+        copy.write(data)
+    raw.driver_connection.commit()  # type: ignore[union-attr]
+    copy_wall = time.perf_counter() - t0
+    cur.execute("DROP TABLE bench_campaign_copy")
+    raw.driver_connection.commit()  # type: ignore[union-attr]
+    raw.close()
+    print(f"ceiling B  raw COPY of the same rows (one stream):        {n / copy_wall:>10,.0f} rows/s")
+    del rows, meters, sets, data, buf
+
+    # --- end to end ----------------------------------------------------------------------------
+    info = service.create_campaign("admin", f"bench KRN {args.krn}", "benchmark of a national campaign", selection,
+                                   target, chunk_size=args.chunk_size)  # fmt: skip
+    service.approve_campaign(info.id, "supervisor")
+    campaign_queue.ensure_schema(url)
+    t0 = time.perf_counter()
+    selected = service.plan_campaign(info.id)
+    app = campaign_queue.build_app(url, lambda: service)
+    campaign_queue.defer_chunks(app, info.id, service.pending_chunks(info.id))
+    plan_wall = time.perf_counter() - t0
+    env = dict(os.environ)
+    workers = [_worker(env) for _ in range(args.workers)]
+    killed = False
+    while service.pending_chunks(info.id):
+        time.sleep(0.25)
+        if args.kill_after and not killed and time.perf_counter() - t0 > args.kill_after:
+            victim = workers[0]
+            os.kill(victim.pid, signal.SIGKILL)
+            victim.wait()
+            killed = True
+            done = service.campaign(info.id)
+            print(f"SIGKILL worker {victim.pid} at {time.perf_counter() - t0:.1f} s: chunks done"
+                  f" {done.chunks_done}/{done.chunks_total}, meters {done.counts.generated:,}")  # fmt: skip
+            # "run again": the killed chunk's job stays 'doing'; queue the pending chunks anew
+            campaign_queue.defer_chunks(app, info.id, service.pending_chunks(info.id))
+            workers[0] = _worker(env)
+        if all(w.poll() is not None for w in workers) and service.pending_chunks(info.id):
+            campaign_queue.defer_chunks(app, info.id, service.pending_chunks(info.id))
+            workers = [_worker(env) for _ in range(args.workers)]
+    wall = time.perf_counter() - t0
+    for w in workers:
+        w.wait(60)
+    final = service.campaign(info.id)
+    with service.engine.connect() as conn:
+        from sqlalchemy import text
+
+        total, distinct = conn.execute(
+            text("SELECT count(*), count(DISTINCT meter_number) FROM campaign_meters WHERE campaign_id = :c"),
+            {"c": info.id},
+        ).one()
+    print(
+        f"end to end {args.workers} worker processes{' (one SIGKILLed and replaced)' if killed else ''}:"
+        f" {selected:,} meters in {wall:.1f} s = {selected / wall:,.0f} meters/s (plan + queue {plan_wall:.1f} s)"
+    )
+    print(
+        f"rows {total:,}, distinct meters {distinct:,}, selected {selected:,}, status {final.status}: "
+        f"{'OK — none missed, none twice' if total == distinct == selected else 'MISMATCH'}"
+    )
+    print(
+        f"ratios: end to end / ceiling A = {selected / wall / (n / engine_wall):.2f},"
+        f" end to end / ceiling B = {selected / wall / (n / copy_wall):.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
