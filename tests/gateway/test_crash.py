@@ -66,7 +66,12 @@ def test_kill_9_between_purchase_and_answer(
 ) -> None:
     port = k.free_port()
     service.add_gateway_partner(
-        "H2HISO", port=port, switcher_id="BNKDEMO", pcid="7700001", bank_codes=["0080001"], sources=["127.0.0.1/32"],
+        "H2HISO",
+        port=port,
+        switcher_id="BNKDEMO",
+        pcid="7700001",
+        bank_codes=["0080001"],
+        sources=["127.0.0.1/32"],
         server=True,
     )
     meter = k.BUDI_METER
