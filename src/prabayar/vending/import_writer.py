@@ -126,8 +126,7 @@ class BatchWriter:
         self._conn = self.engine.connect()
         temp = "TEMPORARY" if self.postgres else "TEMP"
         with self._conn.begin():
-            self._conn.exec_driver_sql("DROP TABLE IF EXISTS imp_batch")
-            self._conn.exec_driver_sql("DROP TABLE IF EXISTS imp_seen")
+            self._drop_staging(self._conn)
             self._conn.exec_driver_sql(f"CREATE {temp} TABLE imp_batch ({_STAGING_COLUMNS})")
             self._conn.exec_driver_sql(
                 f"CREATE {temp} TABLE imp_seen (line BIGINT NOT NULL, "
@@ -145,10 +144,15 @@ class BatchWriter:
             if conn.in_transaction():
                 conn.rollback()
             with conn.begin():
-                conn.exec_driver_sql("DROP TABLE IF EXISTS imp_batch")
-                conn.exec_driver_sql("DROP TABLE IF EXISTS imp_seen")
+                self._drop_staging(conn)
         finally:
             conn.close()
+
+    def _drop_staging(self, conn: Connection) -> None:
+        """Drop this connection's staging tables (qualified: never a real table of that name)."""
+        temp = "pg_temp" if self.postgres else "temp"
+        for table in ("imp_batch", "imp_seen"):
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {temp}.{table}")
 
     # -- one batch -------------------------------------------------------------------------
     def write(self, rows: list[ValidRow]) -> BatchOutcome:
