@@ -195,6 +195,7 @@ PAGES: list[tuple[str, set[str]]] = [
     ("/konsol/data/loket", {"admin"}),
     ("/konsol/h2h", STAFF),
     ("/konsol/persetujuan", STAFF),
+    ("/konsol/kampanye", STAFF),
     ("/konsol/tiket", STAFF),
 ]
 

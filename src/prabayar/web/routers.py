@@ -29,6 +29,7 @@ from prabayar.web.api import operator as api_operator
 from prabayar.web.api import support as api_support
 from prabayar.web.pages import approvals as page_approvals
 from prabayar.web.pages import auth as page_auth
+from prabayar.web.pages import campaigns as page_campaigns
 from prabayar.web.pages import customer as page_customer
 from prabayar.web.pages import gateway as page_gateway
 from prabayar.web.pages import masterdata as page_masterdata
@@ -58,4 +59,5 @@ PAGE_ROUTERS: list[APIRouter] = [
     page_operator.router,
     page_gateway.router,
     page_approvals.router,
+    page_campaigns.router,
 ]
