@@ -182,6 +182,9 @@ PAGES: list[tuple[str, set[str]]] = [
     ("/", {"anonymous"}),  # signed-in users are sent to their home page
     ("/masuk", EVERYONE - {"channel"}),
     ("/akun", {"customer"}),
+    ("/akun/kata-sandi", {"customer"}),
+    ("/lupa-sandi", EVERYONE - {"channel"}),
+    ("/konsol/reset-sandi", STAFF),
     ("/beli", {"customer"}),
     ("/riwayat", {"customer"}),
     ("/token-gagal", {"customer"}),

@@ -45,3 +45,126 @@ def test_price_breakdown_adds_up(client: TestClient) -> None:
     # the rows read in the order of the sum
     order = re.findall(r'data-part="([a-z]+)"', page)
     assert order == ["stroom", "pbjt", "ppn", "meterai", "angsuran", "admin"]
+
+
+def test_receipt_has_time_channel_name_copy_print_and_a_pdf(client: TestClient) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    signed_in(client, "budi")
+    page, digits = buy(client, nominal=50_000)
+    assert re.search(r'data-testid="sold-at">\d{2}-\d{2}-\d{4} \d{2}:\d{2}:\d{2} WIB<', page)
+    assert 'data-testid="channel-name">Aplikasi PLN Demo<' in page
+    assert 'data-copy="token"' in page and "data-print" in page and '<script src="/static/customer.js"' in page
+    reference = re.search(r'href="/struk/([^"/]+)/pdf"', page)
+    assert reference is not None
+    pdf = client.get(f"/struk/{reference.group(1)}/pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert "attachment" in pdf.headers["content-disposition"]
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    grouped = " ".join(digits[i : i + 4] for i in range(0, 20, 4))
+    assert grouped in text
+    assert reference.group(1) in text and "Aplikasi PLN Demo" in text
+    assert "RP BAYAR" in text and "RP STROOM/TOKEN" in text and "WIB" in text
+    amounts = re.search(r'data-testid="receipt">(.*?)</pre>', page, re.S)
+    assert amounts is not None
+    for line in amounts.group(1).splitlines():
+        if line.startswith(("RP BAYAR", "PPN", "PBJT-TL", "JML KWH")):
+            assert line.split(":", 1)[1].strip() in text
+    # another customer's receipt (and its PDF) is not found
+    signed_in(client, "siti")
+    assert client.get(f"/struk/{reference.group(1)}/pdf").status_code == 404
+
+
+def test_history_search_dates_pages_and_channel_names(client: TestClient) -> None:
+    signed_in(client, "budi")
+    tokens = [buy(client, nominal=20_000)[1] for _ in range(3)]
+    page = client.get("/riwayat").text
+    channels = re.findall(r'data-testid="history-channel">([^<]+)<', page)
+    assert channels and "PLNAPP" not in channels and "Aplikasi PLN Demo" in channels
+    found = client.get(f"/riwayat?q={tokens[1][3:11]}").text
+    assert re.findall(r'data-testid="history-token">([0-9 ]+)<', found) == [
+        " ".join(tokens[1][i : i + 4] for i in range(0, 20, 4))
+    ]
+    assert 'name="q" value="' + tokens[1][3:11] + '"' in found
+    assert "history.none" not in client.get("/riwayat?dari=2000-01-01&sampai=2000-01-02").text
+    assert 'data-testid="history-token"' not in client.get("/riwayat?dari=2000-01-01&sampai=2000-01-02").text
+    bad = client.get("/riwayat?dari=kemarin")
+    assert bad.status_code == 200 and "TTTT-BB-HH" in bad.text
+    # pages of 20
+    for _ in range(20):
+        buy(client, nominal=20_000)
+    first = client.get("/riwayat").text
+    assert len(re.findall(r'data-testid="history-token"', first)) == 20
+    nxt = re.search(r'href="([^"]+)" data-testid="next"', first)
+    assert nxt is not None
+    second = client.get(nxt.group(1).replace("&amp;", "&")).text
+    assert 'data-testid="prev"' in second and len(re.findall(r'data-testid="history-token"', second)) >= 3
+
+
+def test_my_meters_credit_last_token_blocked_and_adding_a_meter(client: TestClient) -> None:
+    from .conftest import JOKO_IDPEL, JOKO_METER
+
+    signed_in(client, "budi")
+    page = client.get("/akun").text
+    assert "meters.credit_unknown" not in page
+    _, digits = buy(client, nominal=20_000)
+    token = csrf(client.get(f"/meter/{BUDI_METER}").text)
+    client.post(f"/meter/{BUDI_METER}/tombol", data={"csrf_token": token, "keys": digits})
+    page = client.get("/akun").text
+    card = page.split(f'data-meter="{BUDI_METER}"')[1].split("</article>")[0]
+    assert re.search(r'data-testid="credit">[0-9.]+,[0-9]+ kWh<', card)
+    assert " ".join(digits[i : i + 4] for i in range(0, 20, 4)) in card
+    # add joko's (blocked) meter: the wrong IDPEL is refused, the right one links it
+    form = {"csrf_token": token, "meter_number": JOKO_METER, "idpel": "541000000001"}
+    client.post("/akun/tambah-meter", data=form)
+    assert f'data-meter="{JOKO_METER}"' not in client.get("/akun").text
+    client.post("/akun/tambah-meter", data={**form, "idpel": JOKO_IDPEL})
+    page = client.get("/akun").text
+    joko = page.split(f'data-meter="{JOKO_METER}"')[1].split("</article>")[0]
+    assert 'data-testid="blocked"' in joko and "diblokir" in joko
+    assert "/beli?meter=" not in joko  # no buy button for a blocked meter
+
+
+def test_adding_meters_is_throttled(client: TestClient) -> None:
+    signed_in(client, "budi")
+    token = csrf(client.get("/akun").text)
+    form = {"csrf_token": token, "meter_number": BUDI_METER, "idpel": "000000000000"}
+    for _ in range(5):
+        first = client.post("/akun/tambah-meter", data=form).text
+        assert "KEPEMILIKAN METER TIDAK TERBUKTI" in first
+    assert "Terlalu banyak percobaan" in client.post("/akun/tambah-meter", data=form).text
+
+
+def test_change_password_and_operator_issued_reset(client: TestClient) -> None:
+    from .test_pages import login
+
+    signed_in(client, "budi")
+    token = csrf(client.get("/akun/kata-sandi").text)
+    wrong = client.post("/akun/kata-sandi", data={"csrf_token": token, "current": "nope-nope", "new": "budi-baru-1",
+                                                  "repeat": "budi-baru-1"})  # fmt: skip
+    assert wrong.status_code == 422 and "salah" in wrong.text
+    ok = client.post("/akun/kata-sandi", data={"csrf_token": token, "current": "budi-prabayar", "new": "budi-baru-1",
+                                               "repeat": "budi-baru-1"}, follow_redirects=False)  # fmt: skip
+    assert ok.status_code == 303
+    client.cookies.clear()
+    assert login(client, "budi", "budi-baru-1") == "/akun"
+    # forgotten: the operator issues a code, the customer uses it once
+    client.cookies.clear()
+    signed_in(client, "operator")
+    token = csrf(client.get("/konsol/reset-sandi").text)
+    issue = {"csrf_token": token, "username": "budi", "reason": "CC123 verified"}
+    issued = client.post("/konsol/reset-sandi", data=issue)
+    code = re.search(r'data-testid="reset-code">(\d{8})<', issued.text)
+    assert code is not None
+    client.cookies.clear()
+    page = client.get("/masuk").text
+    assert 'href="/lupa-sandi"' in page
+    token = csrf(client.get("/lupa-sandi").text)
+    form = {"csrf_token": token, "username": "budi", "code": code.group(1)}
+    form |= {"new": "budi-reset-1", "repeat": "budi-reset-1"}
+    assert client.post("/lupa-sandi", data=form, follow_redirects=False).status_code == 303
+    again = client.post("/lupa-sandi", data=form)
+    assert again.status_code == 422 and "Contact Center 123" in again.text
+    assert login(client, "budi", "budi-reset-1") == "/akun"

@@ -157,6 +157,71 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "Demo: the accounts and passwords are printed in the terminal by `make run` (prabayar serve).",
     ),
     "back.complaints": ("Kembali ke pengaduan saya", "Back to my complaints"),
+    # issue 14, customers: receipt, history, my meters, passwords
+    "receipt.sold_at": ("Tanggal & jam pembelian", "Date & time of sale"),
+    "receipt.copy": ("Salin token", "Copy token"),
+    "receipt.copied": ("Token disalin", "Token copied"),
+    "receipt.print": ("Cetak", "Print"),
+    "receipt.pdf": ("Unduh PDF", "Download PDF"),
+    "receipt.kct_first": (
+        "Masukkan token ganti kunci (KCT) ini berurutan sebelum token stroom:",
+        "Key these key change tokens (KCT) in order before the credit token:",
+    ),
+    "history.search": ("Cari nomor meter, no. ref atau angka token", "Search meter number, reference or token digits"),
+    "history.from": ("Dari tanggal", "From"),
+    "history.to": ("Sampai tanggal", "To"),
+    "history.apply": ("Tampilkan", "Show"),
+    "history.reset": ("Hapus saringan", "Clear filters"),
+    "history.count": ("pembelian", "purchases"),
+    "history.prev": ("Sebelumnya", "Previous"),
+    "history.next": ("Berikutnya", "Next"),
+    "history.page": ("Halaman", "Page"),
+    "history.bad_date": ("Tanggal tidak valid (format TTTT-BB-HH).", "Invalid date (use YYYY-MM-DD)."),
+    "meters.credit": ("Sisa kredit", "Remaining credit"),
+    "meters.credit_unknown": (
+        "belum diketahui (meter virtual belum dibuka)",
+        "not known yet (virtual meter not opened)",
+    ),
+    "meters.last_token": ("Token terakhir", "Last token"),
+    "meters.no_token": ("belum ada", "none yet"),
+    "meters.blocked_note": (
+        "Meter ini diblokir: pembelian ditolak. Hubungi Contact Center 123 atau kantor unit.",
+        "This meter is blocked: purchases are refused. Call Contact Center 123 or the unit office.",
+    ),
+    "meters.add": ("Tambah meter milik Anda", "Add a meter you own"),
+    "meters.add_help": (
+        "Buktikan kepemilikan dengan token yang dibeli untuk meter itu dalam 90 hari terakhir, "
+        "atau dengan IDPEL-nya (tertera di struk).",
+        "Prove that it is yours with a token bought for it in the last 90 days, "
+        "or with its IDPEL (printed on every receipt).",
+    ),
+    "meters.add_token": ("Token terakhir meter itu (20 digit)", "A recent token of that meter (20 digits)"),
+    "meters.add_or": ("atau", "or"),
+    "meters.add_submit": ("Tambahkan", "Add"),
+    "account.password": ("Ganti kata sandi", "Change password"),
+    "account.current": ("Kata sandi sekarang", "Current password"),
+    "account.new": ("Kata sandi baru (minimal 8 karakter)", "New password (at least 8 characters)"),
+    "account.repeat": ("Ulangi kata sandi baru", "Repeat the new password"),
+    "account.save": ("Simpan", "Save"),
+    "reset.title": ("Lupa kata sandi", "Forgot your password"),
+    "reset.link": ("Lupa kata sandi?", "Forgot your password?"),
+    "reset.help": (
+        "Hubungi Contact Center 123 (atau datang ke kantor unit). Setelah identitas Anda diperiksa, "
+        "petugas memberi kode sekali pakai 8 digit yang berlaku 30 menit. Masukkan di sini.",
+        "Call Contact Center 123 (or visit the unit office). Once your identity is checked, the agent "
+        "gives you a one-time 8-digit code valid for 30 minutes. Enter it here.",
+    ),
+    "reset.code": ("Kode reset (8 digit)", "Reset code (8 digits)"),
+    "reset.issue_title": ("Kode reset kata sandi pelanggan", "Customer password reset code"),
+    "reset.issue_help": (
+        "Periksa identitas penelepon (nama, alamat, IDPEL, token terakhir) sebelum memberi kode. "
+        "Kode hanya tampil sekali; permintaan dicatat di log audit.",
+        "Check the caller's identity (name, address, IDPEL, a recent token) before giving the code. "
+        "The code shows only once; the request is recorded in the audit log.",
+    ),
+    "reset.issue": ("Buat kode", "Issue a code"),
+    "reset.issued": ("Kode untuk", "Code for"),
+    "reset.valid": ("berlaku 30 menit, sekali pakai", "valid 30 minutes, once"),
     # support's diagnosis: causes and how sure the engine is
     "cause.wrong_meter": ("Token untuk meter lain", "Token for another meter"),
     "cause.typo": ("Salah ketik", "Typing error"),

@@ -27,6 +27,7 @@ from prabayar.web.api import masterdata as api_masterdata
 from prabayar.web.api import me as api_me
 from prabayar.web.api import operator as api_operator
 from prabayar.web.api import support as api_support
+from prabayar.web.pages import account as page_account
 from prabayar.web.pages import approvals as page_approvals
 from prabayar.web.pages import auth as page_auth
 from prabayar.web.pages import campaigns as page_campaigns
@@ -54,6 +55,7 @@ PAGE_ROUTERS: list[APIRouter] = [
     page_auth.router,
     page_support.router,  # before page_customer: GET /token-gagal gets the diagnosis form
     page_customer.router,
+    page_account.router,  # /akun/tambah-meter, /akun/kata-sandi, /lupa-sandi, /konsol/reset-sandi
     page_meter.router,
     page_masterdata.router,  # /konsol/data/*, before the console's /konsol routes
     page_operator.router,

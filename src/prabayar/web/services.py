@@ -187,18 +187,28 @@ class Services:
     # --- a customer's own data ---------------------------------------------------------------
     def customer_meters(self, customer: Principal) -> list[Any]:
         """The meters of the logged-in customer (empty for an account without IDPEL)."""
-        if not customer.customer_id:
+        if customer.role != "customer":
             return []
-        return list(self.call(self.vending.customer_meters, customer.customer_id))
+        # its own customer's meters and those of the customers it added (proof of ownership)
+        return list(self.call(self.vending.account_meters, customer.subject))
 
     def owns_meter(self, customer: Principal, meter_number: str) -> bool:
         return any(m.meter_number == meter_number for m in self.customer_meters(customer))
 
     def customer_purchases(self, customer: Principal, limit: int) -> list[Any]:
         """Purchases for all of the customer's meters, newest first."""
-        if not customer.customer_id:
+        if customer.role != "customer":
             return []
-        return list(self.call(self.vending.reprint, customer.customer_id, limit=limit))
+        return list(self.call(self.vending.purchase_history, customer.subject, limit=limit).items)
+
+    def purchase_history(self, customer: Principal, **filters: Any) -> Any:
+        """One page of the customer's purchases (``search``, ``since``, ``until``, ``offset``,
+        ``limit``): a :class:`prabayar.vending.customer_accounts.HistoryPage`."""
+        return self.call(self.vending.purchase_history, customer.subject, **filters)
+
+    def channel_names(self) -> dict[str, str]:
+        """Channel code -> the name people know it by (``PLNAPP`` -> ``Aplikasi PLN Demo``)."""
+        return {info.code: info.name for info in self.call(self.vending.channels)}
 
     # --- operators -------------------------------------------------------------------------
     def issue_management_token(

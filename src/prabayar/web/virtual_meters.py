@@ -123,6 +123,22 @@ class VirtualMeters:
             except MeterError as exc:
                 raise MeterUnavailable(exc.message_id, exc.message_en) from exc
 
+    def known_credit(self, meter_number: str) -> Decimal | None:
+        """The credit register of a virtual meter that exists already, else None (never made
+        one: "My meters" must not manufacture meters nor ask for keys just to show a number)."""
+        try:
+            path = self.path(meter_number)
+        except ValueError:
+            return None
+        with self._lock(meter_number):
+            store = StateFile(path, self._sealing_box())
+            if not store.exists():
+                return None
+            try:
+                return Meter.open(store, SystemClock()).status().credit_kwh
+            except MeterError:
+                return None
+
     def _manufacture(self, meter_number: str, actor: str, store: StateFile) -> Meter:
         key = self._services.call(self._services.vending.meter_key, meter_number, actor=actor, purpose="virtual meter")
         factory_time = factory_time_for(key.params.base_date, SystemClock().now())

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import uuid
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from prabayar.web.deps import LimiterDep, LimitsDep, ServicesDep
-from prabayar.web.errors import NotFound, WebError
+from prabayar.web.errors import InvalidRequest, NotFound, WebError
 from prabayar.web.i18n import MESSAGES, language_of, pick
 from prabayar.web.pages.guards import Csrf, PageCustomer
-from prabayar.web.pages.rendering import flash, render
+from prabayar.web.pages.rendering import WIB, flash, render
+from prabayar.web.receipt_pdf import receipt_pdf_bytes
 from prabayar.web.security import Principal
 from prabayar.web.services import Services
 
@@ -28,7 +32,21 @@ def _own_meter(services: Services, customer: Principal, meter_number: str) -> An
 
 @router.get("/akun")
 def my_meters(request: Request, customer: PageCustomer, services: ServicesDep) -> Response:
-    return render(request, "customer/meters.html", {"meters": services.customer_meters(customer)})
+    """Each meter with its status, its remaining credit where the virtual meter knows it and
+    its last token; the form to add another meter the customer owns."""
+    meters = services.customer_meters(customer)
+    virtual = request.app.state.virtual_meters
+    cards = []
+    for meter in meters:
+        last = services.call(services.vending.reprint, meter.meter_number, limit=1)
+        cards.append(
+            {
+                "meter": meter,
+                "credit": virtual.known_credit(meter.meter_number),
+                "last": last[0] if last else None,
+            }
+        )
+    return render(request, "customer/meters.html", {"meters": meters, "cards": cards})
 
 
 @router.get("/beli")
@@ -102,11 +120,21 @@ def buy_pay(
     return RedirectResponse(f"/struk/{result.reference_number}?baru=1", status_code=303)
 
 
+_REFERENCE = re.compile(r"[A-Za-z0-9-]{1,40}")
+
+
 def _find_purchase(services: Services, customer: Principal, reference_number: str) -> Any:
-    for purchase in services.customer_purchases(customer, 100):
-        if purchase.reference_number == reference_number:
-            return purchase
+    if _REFERENCE.fullmatch(reference_number):
+        found = services.purchase_history(customer, search=reference_number, limit=5).items
+        for purchase in found:
+            if purchase.reference_number == reference_number:
+                return purchase
     raise NotFound("Transaksi tidak ditemukan di akun Anda.", "No such purchase in your account.")
+
+
+def _receipt_context(services: Services, purchase: Any) -> dict[str, Any]:
+    names = services.channel_names()
+    return {"purchase": purchase, "channel_name": names.get(purchase.channel, purchase.channel)}
 
 
 @router.get("/struk/{reference_number}")
@@ -118,12 +146,85 @@ def receipt(
     baru: int = 0,
 ) -> Response:
     purchase = _find_purchase(services, customer, reference_number)
-    return render(request, "customer/receipt.html", {"purchase": purchase, "fresh": bool(baru)})
+    context = _receipt_context(services, purchase)
+    context["fresh"] = bool(baru)
+    return render(request, "customer/receipt.html", context)
+
+
+@router.get("/struk/{reference_number}/pdf")
+def receipt_pdf(request: Request, reference_number: str, customer: PageCustomer, services: ServicesDep) -> Response:
+    """The struk as a PDF (A6-like page; the same lines as the printed receipt)."""
+    purchase = _find_purchase(services, customer, reference_number)
+    names = services.channel_names()
+    document = receipt_pdf_bytes(purchase, names.get(purchase.channel, purchase.channel), language_of(request))
+    return Response(
+        document,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="struk-{purchase.reference_number}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+HISTORY_PAGE = 20
+
+
+def _date(value: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidRequest(*(MESSAGES["history.bad_date"])) from None
 
 
 @router.get("/riwayat")
-def history(request: Request, customer: PageCustomer, services: ServicesDep) -> Response:
-    return render(request, "customer/history.html", {"purchases": services.customer_purchases(customer, 50)})
+def history(
+    request: Request,
+    customer: PageCustomer,
+    services: ServicesDep,
+    q: Annotated[str, Query(max_length=40)] = "",
+    dari: Annotated[str, Query(max_length=10)] = "",
+    sampai: Annotated[str, Query(max_length=10)] = "",
+    hal: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    """Search (meter number, reference, token digits), a date range in WIB, pages of 20."""
+    lang = language_of(request)
+    error = None
+    try:
+        since_day, until_day = _date(dari), _date(sampai)
+    except InvalidRequest as exc:
+        error = pick(lang, exc.message_id or "", exc.message_en or "")
+        since_day = until_day = None
+    since = datetime.combine(since_day, time.min, WIB) if since_day else None
+    until = datetime.combine(until_day + timedelta(days=1), time.min, WIB) if until_day else None
+    page = services.purchase_history(
+        customer, search=q, since=since, until=until, offset=(hal - 1) * HISTORY_PAGE, limit=HISTORY_PAGE
+    )
+    pages = max(1, -(-page.total // HISTORY_PAGE))
+
+    def link(number: int) -> str:
+        params = {k: v for k, v in (("q", q), ("dari", dari), ("sampai", sampai)) if v}
+        params["hal"] = str(number)
+        return "/riwayat?" + urlencode(params)
+
+    return render(
+        request,
+        "customer/history.html",
+        {
+            "purchases": page.items,
+            "total": page.total,
+            "page_number": hal,
+            "pages": pages,
+            "prev_link": link(hal - 1) if hal > 1 else None,
+            "next_link": link(hal + 1) if hal < pages else None,
+            "filters": {"q": q, "dari": dari, "sampai": sampai},
+            "filtered": bool(q or dari or sampai),
+            "channel_names": services.channel_names(),
+            "error": error,
+        },
+    )
 
 
 @router.get("/pengaduan")

@@ -61,6 +61,13 @@ def wib(value: datetime | None) -> str:
     return value.astimezone(WIB).strftime("%d-%m-%Y %H:%M WIB")
 
 
+def wib_seconds(value: datetime | None) -> str:
+    """Date and time of a sale to the second, as the struk gives it."""
+    if value is None:
+        return "-"
+    return value.astimezone(WIB).strftime("%d-%m-%Y %H:%M:%S WIB")
+
+
 def pct(rate: Decimal | None) -> str:
     """A rate as Indonesians write it: ``Decimal("0.10")`` -> ``10%``, ``0.025`` -> ``2,5%``."""
     if rate is None:
@@ -79,6 +86,7 @@ templates.env.filters["lcd_kwh"] = lcd_kwh
 templates.env.filters["wib"] = wib
 templates.env.filters["grouped"] = grouped
 templates.env.filters["pct"] = pct
+templates.env.filters["wib_seconds"] = wib_seconds
 
 
 def session_user(request: Request) -> Principal | None:
