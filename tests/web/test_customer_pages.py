@@ -148,6 +148,7 @@ def test_change_password_and_operator_issued_reset(client: TestClient) -> None:
     ok = client.post("/akun/kata-sandi", data={"csrf_token": token, "current": "budi-prabayar", "new": "budi-baru-1",
                                                "repeat": "budi-baru-1"}, follow_redirects=False)  # fmt: skip
     assert ok.status_code == 303
+    assert client.get("/akun", follow_redirects=False).status_code == 200  # this browser stays in
     client.cookies.clear()
     assert login(client, "budi", "budi-baru-1") == "/akun"
     # forgotten: the operator issues a code, the customer uses it once

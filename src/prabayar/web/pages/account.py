@@ -19,6 +19,7 @@ from prabayar.web.i18n import language_of, pick
 from prabayar.web.pages.guards import Csrf, PageCustomer, PageOperator
 from prabayar.web.pages.rendering import flash, render
 from prabayar.web.ratelimit import Limit
+from prabayar.web.sessions import rotate_session
 
 router = APIRouter()
 
@@ -28,6 +29,12 @@ LINK_LIMIT = Limit(5, 900)
 RESET_LIMIT = Limit(10, 900)
 
 Password = Annotated[str, Form(max_length=256)]
+
+
+def _end_other_sessions(request: Request, username: str) -> None:
+    """A new password ends every session and API token the old one opened (all processes)."""
+    state = request.app.state.shared_state
+    state.revoke_user(username, request.app.state.token_signer.max_age_seconds)
 
 
 @router.post("/akun/tambah-meter")
@@ -96,7 +103,10 @@ def password_change(
                 error = pick(lang, "Kata sandi sekarang salah.", "The current password is wrong.")
     if error:
         return render(request, "customer/password.html", {"error": error}, status_code=422)
-    flash(request, "Kata sandi diganti.", "Password changed.")
+    _end_other_sessions(request, customer.subject)
+    rotate_session(request)  # this browser stays signed in, under a new session id
+    request.session["user"] = dict(request.session.get("user") or {})
+    flash(request, "Kata sandi diganti. Sesi lain akun ini diakhiri.", "Password changed. Other sessions ended.")
     return RedirectResponse("/akun", status_code=303)
 
 
@@ -137,6 +147,7 @@ def reset_password(
     if error:
         form = {"username": username}
         return render(request, "customer/reset.html", {"form": form, "error": error}, status_code=422)
+    _end_other_sessions(request, username.strip())
     flash(request, "Kata sandi diganti. Silakan masuk.", "Password changed. Please log in.")
     return RedirectResponse("/masuk", status_code=303)
 
