@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check bench bench-load clean browser
+.PHONY: run test check bench bench-load clean browser messages
 
 # setup.py builds the C batch engine: editing its source re-runs the (editable) install, which rebuilds it.
 $(STAMP): pyproject.toml setup.py src/prabayar/sts/_batch.c
@@ -33,6 +33,16 @@ bench: $(STAMP)
 PRABAYAR_BENCH_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/prabayar_bench
 bench-load: $(STAMP)
 	$(BIN)/python bench/load_bench.py --database-url $(PRABAYAR_BENCH_DATABASE_URL)
+
+# The web's gettext catalogues: extract the keys with Babel (babel.cfg), add new ones to
+# src/prabayar/web/locale/{id,en}/LC_MESSAGES/messages.po (nothing dropped), write the .mo files
+# and list untranslated keys. Translators then edit the .po files with any PO editor.
+messages: $(STAMP)
+	mkdir -p build
+	$(BIN)/pybabel extract -q -F babel.cfg -k t -k _ -k translate --no-location --sort-output -o build/messages.pot .
+	$(BIN)/python -m prabayar.web.catalogues sync build/messages.pot
+	$(BIN)/python -m prabayar.web.catalogues compile
+	$(BIN)/python -m prabayar.web.catalogues check
 
 # Debian's chromium for the Playwright browser tests (needs root and apt).
 browser:

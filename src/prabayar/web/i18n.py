@@ -1,4 +1,14 @@
-"""Indonesian first, English on request: a small message catalogue and the language choice.
+"""Indonesian first, English on request: gettext catalogues and the language choice.
+
+The texts live in standard gettext catalogues, one per language:
+``src/prabayar/web/locale/<lang>/LC_MESSAGES/messages.po`` (``id`` and ``en``), read with
+Babel at first use (no compile step; ``make messages`` also writes the ``.mo`` files for tools
+that want them). The message ids are stable keys (``nav.buy``, ``cause.typo``), so templates
+say ``t("nav.buy")`` or, with Jinja2's i18n extension, ``_("nav.buy")`` /
+``{% trans %}nav.buy{% endtrans %}``; translators edit the ``msgstr`` of each language with
+any PO editor (``#.`` comments show the other language). ``make messages`` extracts the keys
+used in the code and templates (Babel, ``babel.cfg``) and adds new ones to both catalogues
+without dropping the keys the code builds at run time (``label("cause", ...)``).
 
 The language is kept in a cookie (``lang``) set by ``/bahasa/<code>``; the default is Indonesian,
 as on PLN's own channels. A missing key shows the key itself, so a gap is visible, not fatal.
@@ -6,16 +16,63 @@ as on PLN's own channels. A missing key shows the key itself, so a gap is visibl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from functools import cache
+from pathlib import Path
 
+from babel.messages.pofile import read_po
 from starlette.requests import Request
 
 LANGUAGES = ("id", "en")
 DEFAULT_LANGUAGE = "id"
 LANG_COOKIE = "lang"
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "messages"
+
+
+def po_path(lang: str) -> Path:
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@cache
+def catalogue(lang: str) -> dict[str, str]:
+    """msgid -> msgstr of one language's ``.po`` file (translated entries only)."""
+    path = po_path(lang)
+    if not path.exists():
+        return {}
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=lang, domain=DOMAIN)
+    return {str(m.id): str(m.string) for m in catalog if m.id and isinstance(m.id, str) and m.string}
+
+
+class CataloguePairs(Mapping[str, tuple[str, str]]):
+    """The catalogues seen as ``key -> (Indonesian, English)`` (what ``MESSAGES`` was)."""
+
+    def __init__(self, extra: Mapping[str, tuple[str, str]] | None = None) -> None:
+        self._extra = extra or {}
+
+    def _keys(self) -> dict[str, None]:
+        keys = dict.fromkeys(catalogue("id"))
+        keys.update(dict.fromkeys(catalogue("en")))
+        keys.update(dict.fromkeys(self._extra))
+        return keys
+
+    def __getitem__(self, key: str) -> tuple[str, str]:
+        ind, eng = catalogue("id").get(key), catalogue("en").get(key)
+        if ind is None and eng is None:
+            return self._extra[key]
+        fallback = self._extra.get(key, (key, key))
+        return (ind if ind is not None else fallback[0], eng if eng is not None else fallback[1])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys())
+
+    def __len__(self) -> int:
+        return len(self._keys())
+
 
 # key -> (Indonesian, English)
-MESSAGES: Mapping[str, tuple[str, str]] = {
+_PY_MESSAGES: Mapping[str, tuple[str, str]] = {
     "app.name": ("prabayar", "prabayar"),
     "app.tagline": (
         "Listrik prabayar: token STS, meter, dan layanan pelanggan",
@@ -315,6 +372,11 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
 }
 
 
+#: key -> (Indonesian, English): the catalogues, with the Python table above for keys not yet in
+#: them (the table is being moved into the ``.po`` files; see ``tools/messages_to_po.py``).
+MESSAGES: Mapping[str, tuple[str, str]] = CataloguePairs(_PY_MESSAGES)
+
+
 def language_of(request: Request) -> str:
     """The visitor's language: the ``lang`` cookie when valid, else Indonesian."""
     chosen = request.cookies.get(LANG_COOKIE, "")
@@ -322,7 +384,11 @@ def language_of(request: Request) -> str:
 
 
 def translate(key: str, lang: str) -> str:
-    pair = MESSAGES.get(key)
+    """The text of ``key`` in ``lang`` (``en`` or Indonesian), or the key itself when missing."""
+    found = catalogue("en" if lang == "en" else "id").get(key)
+    if found is not None:
+        return found
+    pair = _PY_MESSAGES.get(key)
     if pair is None:
         return key
     return pair[1] if lang == "en" else pair[0]
@@ -339,12 +405,12 @@ def labeller(lang: str) -> Callable[[str, object], str]:
 
     def label(group: str, value: object) -> str:
         text = str(getattr(value, "value", value))
-        pair = MESSAGES.get(f"{group}.{text}")
-        if pair is None and group == "category":  # a category that is a diagnosis cause
-            pair = MESSAGES.get(f"cause.{text}")
-        if pair is None:
+        key = f"{group}.{text}"
+        if key not in MESSAGES and group == "category":  # a category that is a diagnosis cause
+            key = f"cause.{text}"
+        if key not in MESSAGES:
             return text
-        return pair[1] if lang == "en" else pair[0]
+        return translate(key, lang)
 
     return label
 

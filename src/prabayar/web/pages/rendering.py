@@ -10,15 +10,32 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 from prabayar.web.errors import WebError
-from prabayar.web.i18n import labeller, language_of, pick, translator
+from prabayar.web.i18n import DEFAULT_LANGUAGE, labeller, language_of, pick, translate, translator
 from prabayar.web.security import Principal, new_csrf_token
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 WIB = timezone(timedelta(hours=7), "WIB")
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+
+
+@pass_context
+def _gettext(context: Context, message: str) -> str:
+    """Jinja2's i18n ``_()`` / ``{% trans %}``: the message in the page's language (``lang``)."""
+    return translate(message, str(context.get("lang") or DEFAULT_LANGUAGE))
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+    return _gettext(context, singular if n == 1 else plural)
+
+
+templates.env.add_extension("jinja2.ext.i18n")
+templates.env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
 
 
 def rupiah(value: int | None) -> str:
