@@ -175,7 +175,7 @@ def test_console_names_the_issued_kind_and_hides_identifiers(client: TestClient)
     issued = client.post(
         "/konsol/token-manajemen",
         data={"csrf_token": csrf(page), "meter_number": BUDI_METER, "kind": "set_power_limit",
-              "watts": "1300", "reason": "batas daya 1300 VA"},
+              "watts": "1300", "reason": "batas daya 1300 VA", "confirm": "yes"},
     ).text  # fmt: skip
     assert "Token manajemen diterbitkan: Atur batas daya" in issued
     assert "kind.power_limit" not in issued
@@ -196,7 +196,13 @@ def test_audit_page_filters_by_meter(client: TestClient) -> None:
     page = client.get(f"/konsol?q={BUDI_METER}").text
     client.post(
         "/konsol/token-manajemen",
-        data={"csrf_token": csrf(page), "meter_number": BUDI_METER, "kind": "clear_tamper", "reason": "audit filter"},
+        data={
+            "csrf_token": csrf(page),
+            "meter_number": BUDI_METER,
+            "kind": "clear_tamper",
+            "reason": "audit filter",
+            "confirm": "yes",
+        },
     )
     audit = client.get(f"/konsol/audit?meter={BUDI_METER}").text
     assert f'name="meter" value="{BUDI_METER}"' in audit and 'href="/konsol/audit"' in audit
@@ -238,7 +244,7 @@ def test_admin_moves_a_1993_meter_to_the_next_base_date_from_the_console(client:
     issued = client.post(
         "/konsol/token-manajemen",
         data={"csrf_token": csrf(page), "meter_number": LEGACY_METER, "kind": "key_change",
-              "rollover": "yes", "reason": "TID rollover 2024"},
+              "rollover": "yes", "reason": "TID rollover 2024", "confirm": "yes"},
     ).text  # fmt: skip
     assert 'data-testid="pending"' in issued and "id 1" in issued  # four eyes: nothing issued yet
     assert '<span class="token">' not in issued

@@ -312,7 +312,13 @@ def test_operator_issues_a_management_token_with_a_reason(client: TestClient) ->
     token = csrf(client.get(f"/konsol?q={BUDI_METER}").text)
     issued = client.post(
         "/konsol/token-manajemen",
-        data={"csrf_token": token, "meter_number": BUDI_METER, "kind": "clear_tamper", "reason": "inspeksi selesai"},
+        data={
+            "csrf_token": token,
+            "meter_number": BUDI_METER,
+            "kind": "clear_tamper",
+            "reason": "inspeksi selesai",
+            "confirm": "yes",
+        },
     )
     assert issued.status_code == 200
     assert 'data-testid="issued"' in issued.text

@@ -48,15 +48,25 @@ class TicketTransitionError(SupportError):
 
 
 class InspectionRequired(SupportError):
-    """Clear tamper is only issued after an inspection has been recorded on the ticket."""
+    """A closing step that needs the technician's inspection on record first: the clear-tamper
+    token (and a fine installation), or a meter replacement. The message names the step asked
+    for, so the agent is told what is missing for *that* step."""
 
-    def __init__(self, number: str) -> None:
-        super().__init__(
-            Text(
+    def __init__(self, number: str, action: str = "clear_tamper") -> None:
+        if action == "replace_meter":
+            text = Text(
+                id=f"Penggantian meter untuk tiket {number} hanya dapat diajukan "
+                "setelah hasil pemeriksaan petugas dicatat (langkah 'Catat pemeriksaan').",
+                en=f"A meter replacement for ticket {number} can only be asked for after "
+                "the technician's inspection has been recorded (step 'Record inspection').",
+            )
+        else:
+            text = Text(
                 id=f"Token clear tamper untuk tiket {number} hanya dapat diterbitkan "
                 "setelah hasil pemeriksaan petugas dicatat.",
                 en=f"The clear-tamper token for ticket {number} is only issued after "
                 "the technician's inspection has been recorded.",
             )
-        )
+        super().__init__(text)
         self.number = number
+        self.action = action

@@ -7,6 +7,7 @@ tamper, key change) or perform the meter replacement (``replacement.py``).
 
 from __future__ import annotations
 
+import builtins
 import json
 import uuid
 from collections.abc import Callable, Iterator
@@ -157,9 +158,16 @@ class TicketService:
         idpel: str | None = None,
         overdue_only: bool = False,
         limit: int = 100,
+        mine: str | None = None,
     ) -> list[Ticket]:
-        """Tickets newest first; a customer's view passes their own IDPEL."""
+        """Tickets newest first; a customer's view passes their own IDPEL; ``mine`` (a user
+        name) keeps the tickets that user opened, is the technician of, or took a step on."""
         stmt = select(TicketRow).order_by(TicketRow.id.desc()).limit(limit)
+        if mine is not None:
+            stepped = select(TicketEventRow.ticket_id).where(TicketEventRow.actor == mine)
+            stmt = stmt.where(
+                (TicketRow.created_by == mine) | (TicketRow.technician == mine) | TicketRow.id.in_(stepped)
+            )
         if status is not None:
             stmt = stmt.where(TicketRow.status == status.value)
         if meter_number is not None:
@@ -170,6 +178,28 @@ class TicketService:
         with Session(self.engine) as session:
             tickets = [self._view(r, now) for r in session.scalars(stmt).all()]
         return [t for t in tickets if t.overdue] if overdue_only else tickets
+
+    def changes_for(self, actor: str, since: datetime, *, limit: int = 50) -> builtins.list[tuple[str, TicketEvent]]:
+        """Status changes made by others since ``since`` on the tickets ``actor`` works on
+        (opened, is the technician of, or took a step on): the agent's notifications, newest
+        first, as (ticket number, event)."""
+        stepped = select(TicketEventRow.ticket_id).where(TicketEventRow.actor == actor)
+        mine = select(TicketRow.id).where(
+            (TicketRow.created_by == actor) | (TicketRow.technician == actor) | TicketRow.id.in_(stepped)
+        )
+        stmt = (
+            select(TicketRow.number, TicketEventRow)
+            .join(TicketEventRow, TicketEventRow.ticket_id == TicketRow.id)
+            .where(TicketEventRow.ticket_id.in_(mine), TicketEventRow.actor != actor, TicketEventRow.at > since,
+                   TicketEventRow.kind.not_in(("comment",)))
+            .order_by(TicketEventRow.id.desc())
+            .limit(limit)
+        )  # fmt: skip
+        with Session(self.engine) as session:
+            return [
+                (number, TicketEvent(e.at, e.actor, e.kind, TicketStatus(e.status), e.detail))
+                for number, e in session.execute(stmt).all()
+            ]
 
     # -- the flow ------------------------------------------------------------------------
 
@@ -183,8 +213,12 @@ class TicketService:
         description: str = "",
         contact: str = "",
         diagnosis: Diagnosis | None = None,
+        typed: str = "",
+        display: str = "",
     ) -> Ticket:
-        """A new ticket; the category defaults to the attached diagnosis' cause."""
+        """A new ticket; the category defaults to the attached diagnosis' cause. ``typed`` (the
+        digits the customer keyed in) and ``display`` (what the meter showed) are kept with the
+        attached diagnosis, so the agent sees them as typed."""
         try:
             chan = Channel(channel)
         except ValueError:
@@ -207,7 +241,7 @@ class TicketService:
                 idpel=meter.customer.idpel,
                 contact=contact.strip()[:120],
                 description=description.strip(),
-                diagnosis=json.dumps(diagnosis.as_dict()) if diagnosis else None,
+                diagnosis=_attached(diagnosis, typed, display),
                 status=TicketStatus.OPEN.value,
                 created_by=actor,
                 created_at=now,
@@ -361,7 +395,7 @@ class TicketService:
         recorded inspection, and an admin who is neither ``operator`` nor the inspector approves."""
         ticket = self._open_row(number)
         if ticket.inspected_at is None:
-            raise InspectionRequired(number)
+            raise InspectionRequired(number, "replace_meter")
         inspectors = sorted({e.actor for e in ticket.events if e.kind == "inspected"})  # every one of them
         request = replace_meter(
             self.vending, operator, ticket.meter_number, new_meter_number, carried_kwh, f"ticket {number}",
@@ -408,6 +442,17 @@ class TicketService:
             raise  # a permission error stays one (403 on the web, not a ticket error)
         except VendingError as exc:
             raise SupportError(Text(exc.message_id, exc.message_en)) from exc
+
+
+def _attached(diagnosis: Diagnosis | None, typed: str, display: str) -> str | None:
+    if diagnosis is None:
+        return None
+    document = diagnosis.as_dict()
+    if typed.strip():
+        document["typed"] = typed.strip()[:64]
+    if display.strip():
+        document["display"] = display.strip()[:40]
+    return json.dumps(document)
 
 
 def _find_meter(session: Session, identifier: str) -> Meter:

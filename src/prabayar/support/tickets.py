@@ -156,6 +156,33 @@ class Ticket:
         open_ = self.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED)
         return open_ and (self.resolution_overdue or self.response_overdue)
 
+    @property
+    def steps(self) -> tuple[str, ...]:
+        """The steps an agent may take on the ticket now (the faces offer only these): what
+        ``TRANSITIONS`` allows from the current status, the inspection only on an assigned
+        ticket, clear tamper only after an inspection that found the installation fine, a
+        meter replacement only after an inspection."""
+        return allowed_steps(self)
+
+    @property
+    def notes(self) -> tuple[tuple[TicketEvent, str], ...]:
+        """Every event that carries words (a note, a reopen reason, a resolution, inspection
+        findings, the technician named), with those words, oldest first."""
+        import json
+
+        out: list[tuple[TicketEvent, str]] = []
+        for event in self.events:
+            try:
+                detail = json.loads(event.detail) if event.detail else {}
+            except ValueError:
+                detail = {}
+            for key in ("text", "reason", "resolution", "note", "technician"):
+                value = detail.get(key) if isinstance(detail, dict) else None
+                if value:
+                    out.append((event, str(value)))
+                    break
+        return tuple(out)
+
     def as_dict(self) -> dict[str, object]:
         def t(v: datetime | None) -> str | None:
             return v.isoformat() if v else None
@@ -191,3 +218,27 @@ class Ticket:
                 for e in self.events
             ],
         }  # fmt: skip
+
+
+#: Every step the faces know, in the order they are offered.
+STEPS: tuple[str, ...] = ("assign", "visit", "inspect", "clear_tamper", "key_change", "replace_meter",
+                          "comment", "resolve", "reopen", "close")  # fmt: skip
+
+
+def allowed_steps(ticket: Ticket, *, status_only: bool = False) -> tuple[str, ...]:
+    """See :attr:`Ticket.steps`; ``status_only`` leaves out the inspection condition (the
+    use case itself then refuses with the reason, ``InspectionRequired``)."""
+    status = ticket.status
+    if status is TicketStatus.CLOSED:
+        return ()
+    if status is TicketStatus.RESOLVED:
+        return ("comment", "reopen", "close")
+    working = status in (TicketStatus.ASSIGNED, TicketStatus.VISIT_SCHEDULED)
+    allowed = {"assign", "comment", "resolve", "key_change"}
+    if working:
+        allowed |= {"visit", "inspect"}
+    if status_only or ticket.inspected_at is not None:
+        allowed.add("replace_meter")
+        if status_only or ticket.installation_ok:
+            allowed.add("clear_tamper")
+    return tuple(s for s in STEPS if s in allowed)

@@ -6,7 +6,7 @@ diagnosis form and result filled into its ``diagnosis`` block.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -16,7 +16,8 @@ from fastapi.responses import RedirectResponse, Response
 from prabayar.digits import is_digits
 from prabayar.support import Channel, TicketStatus
 from prabayar.support.present import WIB
-from prabayar.vending import ApprovalRequest
+from prabayar.support.tickets import allowed_steps
+from prabayar.vending import ApprovalRequest, console_queries
 from prabayar.web.api.support import (
     run_diagnosis,
     support_call,
@@ -108,6 +109,7 @@ def complain_from_diagnosis(
         channel="app" if user.role == "customer" else "cc123",
         identifier=meter_number.strip(), actor=user.subject, diagnosis=diagnosis,
         description=description or f"token: {token} / display: {display}", contact=contact,
+        typed=token, display=display,
     )  # fmt: skip
     flash(request, f"Pengaduan diterima. Nomor tiket: {ticket.number}",
           f"Complaint received. Ticket number: {ticket.number}")  # fmt: skip
@@ -125,27 +127,54 @@ def my_ticket(request: Request, number: str, user: PageUser, services: ServicesD
 
 
 def _desk(request: Request, services: Services, status: str = "", overdue: int = 0,
-          meter: str = "", extra: dict[str, Any] | None = None, code: int = 200) -> Response:  # fmt: skip
+          meter: str = "", extra: dict[str, Any] | None = None, code: int = 200,
+          mine: int = 0) -> Response:  # fmt: skip
     st = status if status in {s.value for s in TicketStatus} else None
     meter_number = meter if is_digits(meter) and 11 <= len(meter) <= 13 else None
+    me = str(request.session.get("user", {}).get("u", "")) or None
     tickets = tickets_of(services).list(
         status=TicketStatus(st) if st else None, overdue_only=bool(overdue),
-        meter_number=meter_number, limit=200,
+        meter_number=meter_number, limit=200, mine=me if mine else None,
     )  # fmt: skip
     context: dict[str, Any] = {
-        "tickets": tickets, "status": st or "", "overdue": bool(overdue), "meter": meter,
+        "tickets": tickets, "status": st or "", "overdue": bool(overdue), "meter": meter, "mine": bool(mine),
         "statuses": [s.value for s in TicketStatus], "channels": list(Channel),
+        "notifications": _notifications(request, services, me),
     }  # fmt: skip
     context.update(extra or {})
     return render(request, "support/desk.html", context, status_code=code)
 
 
+def _notifications(request: Request, services: Services, me: str | None) -> list[tuple[str, Any]]:
+    """Status changes others made on my tickets since I last looked (the first look covers
+    the last 24 hours); looking at the desk marks them seen."""
+    if not me:
+        return []
+    now = datetime.now(UTC)
+    seen = request.session.get("tickets_seen")
+    try:
+        since = datetime.fromisoformat(seen) if isinstance(seen, str) else now - timedelta(hours=24)
+    except ValueError:
+        since = now - timedelta(hours=24)
+    request.session["tickets_seen"] = now.isoformat()
+    return tickets_of(services).changes_for(me, since, limit=20)
+
+
 @router.get("/konsol/tiket")
 def desk(
     request: Request, operator: PageOperator, services: ServicesDep, status: str = "",
-    overdue: int = 0, meter: str = "",
+    overdue: int = 0, meter: str = "", mine: int = 0, q: str = "",
 ) -> Response:  # fmt: skip
-    return _desk(request, services, status, overdue, meter)
+    number = q.strip().upper()
+    if number:
+        try:
+            ticket_for(services, operator, number)
+        except WebError as exc:
+            lang = language_of(request)
+            return _desk(request, services, status, overdue, meter, mine=mine,
+                         extra={"q": q, "q_error": pick(lang, exc.message_id, exc.message_en)})  # fmt: skip
+        return RedirectResponse(f"/konsol/tiket/{number}", status_code=303)
+    return _desk(request, services, status, overdue, meter, mine=mine)
 
 
 @router.post("/konsol/tiket/cek")
@@ -196,6 +225,7 @@ def desk_open(
         ticket = support_call(
             tickets_of(services).open, channel=channel, identifier=meter_number.strip(),
             actor=operator.subject, diagnosis=diagnosis, description=description, contact=contact,
+            typed=token, display=display,
         )  # fmt: skip
     except WebError as exc:
         flash(request, exc.message_id, exc.message_en, kind="error")
@@ -207,7 +237,8 @@ def desk_open(
 @router.get("/konsol/tiket/{number}")
 def desk_ticket(request: Request, number: str, operator: PageOperator, services: ServicesDep) -> Response:
     ticket = ticket_for(services, operator, number)
-    return render(request, "support/ticket.html", {"ticket": ticket, "operator_view": True})
+    contact = console_queries.customer_contact(services.vending.engine, ticket.idpel)
+    return render(request, "support/ticket.html", {"ticket": ticket, "operator_view": True, "customer": contact})
 
 
 ACTIONS = ("assign", "visit", "inspect", "comment", "resolve", "reopen", "close",
@@ -237,6 +268,12 @@ def desk_action(
     try:
         if action not in ACTIONS:
             raise InvalidRequest("Langkah tidak dikenal.", "Unknown step.")
+        current = support_call(tickets.get, number)
+        if action not in allowed_steps(current, status_only=True):
+            raise InvalidRequest(
+                f"Langkah ini tidak tersedia untuk tiket berstatus {current.status.value}.",
+                f"This step is not available on a ticket that is {current.status.value}.",
+            )
         if action == "assign":
             support_call(tickets.assign, number, technician, me)
         elif action == "visit":
