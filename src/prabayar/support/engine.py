@@ -394,6 +394,10 @@ class DiagnosisEngine:
         if opens_with_vending_key and snap is not None:
             case.note("key", "opens with the key vending now uses, not with the meter's key")
             return explain.key_change(self._key_change_tokens(case, snap), certain=True)
+        if sale is not None:
+            campaign = self._campaign_kcts(case, sale)
+            if campaign is not None:
+                return campaign
         if sale is not None and sale.kind.startswith("key_change"):
             # an exact KCT from the ledger that the meter refuses: the meter no longer has the
             # key it was made under, i.e. it already took the set
@@ -477,6 +481,20 @@ class DiagnosisEngine:
         )
         return self._sold_elsewhere(case, sale)
 
+    def _campaign_kcts(self, case: _Case, sale: Sale, *, certain: bool = True) -> explain.Finding | None:
+        """A sale made after a key-change campaign handed this meter its KCTs (with that sale or
+        before it) is made with the new key: it fails until the KCTs are keyed. The customer is
+        told to key them, with the tokens (sources without campaigns skip this)."""
+        lookup = getattr(self.sources, "campaign_key_changes", None)
+        if lookup is None or sale.kind != "credit":
+            return None
+        for kct in lookup(case.meter.meter_number):
+            if kct.state == "delivered" and kct.delivered_at is not None and kct.delivered_at <= sale.created_at:
+                case.note("campaign", f"key-change campaign {kct.campaign_id}: {len(kct.tokens)} KCTs were handed "
+                          f"out ({kct.delivered_via}); this token is made with the new key")  # fmt: skip
+                return explain.key_change(kct.tokens, certain=certain)
+        return None
+
     def _key_change_tokens(self, case: _Case, snap: MeterSnapshot) -> tuple[str, ...]:
         new_key, new_params = case.meter.key, case.meter.params
         if new_key is None or new_params is None or snap.key is None or snap.params is None:
@@ -533,6 +551,13 @@ class DiagnosisEngine:
                 return hinted[case.hint]
             if case.hint is DisplayHint.LOCKED:
                 return explain.locked_unknown_end(digits)
+            if sale is not None:
+                # the token is good for the key vending now has; a campaign handed this meter
+                # KCTs before it and no later token is known to be accepted: most likely the
+                # KCTs were not keyed (the meter cannot be read to prove it)
+                campaign = self._campaign_kcts(case, sale, certain=False)
+                if campaign is not None:
+                    return campaign
         if snap is not None and snap.locked_until is not None and snap.locked_until > case.now:
             case.note("meter", f"keypad locked until {snap.locked_until.isoformat()}")
             return explain.no_fault(digits, locked_until=snap.locked_until)

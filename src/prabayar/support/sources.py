@@ -52,6 +52,18 @@ class Sale:
 
 
 @dataclass(frozen=True)
+class CampaignKeyChange:
+    """A key-change campaign's KCT set for a meter (vending's ``campaign_meters`` row)."""
+
+    campaign_id: int
+    tokens: tuple[str, ...]
+    #: generated (not yet handed out), delivered (with a sale or on a visit), confirmed, stale
+    state: str
+    delivered_at: datetime | None = None
+    delivered_via: str | None = None
+
+
+@dataclass(frozen=True)
 class TokenEntry:
     """A token the meter accepted, as it remembers it."""
 

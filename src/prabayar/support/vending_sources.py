@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from prabayar import sts
 from prabayar.digits import is_digits
 from prabayar.support.errors import MeterNotFound
-from prabayar.support.sources import MeterRecord, MeterSnapshot, Sale
+from prabayar.support.sources import CampaignKeyChange, MeterRecord, MeterSnapshot, Sale
 from prabayar.vending import VendingError, VendingService
 from prabayar.vending.models import (
     Customer,
@@ -78,6 +78,13 @@ class VendingSources:
         except VendingError:
             key, params = None, None  # e.g. no vending key for this SGC/KRN
         return MeterRecord(number, idpel, name, key, params, blocked, replaced_by)
+
+    def campaign_key_changes(self, meter_number: str) -> Sequence[CampaignKeyChange]:
+        """The meter's key-change campaign KCT sets, newest first (optional source method)."""
+        return [
+            CampaignKeyChange(k.campaign_id, k.tokens, k.state, k.delivered_at, k.delivered_via)
+            for k in self.service.campaign_kcts(meter_number)
+        ]
 
     def sales_for_meter(self, meter_number: str) -> Sequence[Sale]:
         with self._session() as session:
