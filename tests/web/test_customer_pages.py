@@ -7,6 +7,8 @@ import re
 
 from fastapi.testclient import TestClient
 
+from prabayar.web.services import Services
+
 from .conftest import BUDI_METER, signed_in
 from .test_pages import buy, csrf
 
@@ -169,3 +171,50 @@ def test_change_password_and_operator_issued_reset(client: TestClient) -> None:
     again = client.post("/lupa-sandi", data=form)
     assert again.status_code == 422 and "Contact Center 123" in again.text
     assert login(client, "budi", "budi-reset-1") == "/akun"
+
+
+def test_complaint_with_token_and_display_then_reply_reopen_confirm(client: TestClient, services: Services) -> None:
+    from prabayar.support.ticket_service import TicketService
+
+    signed_in(client, "budi")
+    _, digits = buy(client, nominal=20_000)
+    wrong = digits[:7] + str((int(digits[7]) + 1) % 10) + digits[8:]
+    token = csrf(client.get("/pengaduan").text)
+    form = {"csrf_token": token, "meter_number": BUDI_METER, "category": "typo", "token": wrong, "display": "GAGAL",
+            "description": "Token saya ditolak meter, GAGAL terus."}  # fmt: skip
+    sent = client.post("/pengaduan", data=form, follow_redirects=False)
+    assert sent.status_code == 303
+    mine = client.get("/pengaduan").text
+    number = re.search(r'href="/pengaduan/tiket/([^"]+)"', mine)
+    assert number is not None
+    ticket_url = f"/pengaduan/tiket/{number.group(1)}"
+    page = client.get(ticket_url).text
+    assert f'data-testid="my-typed">{wrong}<' in page  # the check is attached, with the digits typed
+    assert 'data-testid="confirm-fix"' not in page  # not resolved yet: only a reply
+    client.post(f"{ticket_url}/balas", data={"csrf_token": token, "text": "Saya sudah coba dua kali."})
+    page = client.get(ticket_url).text
+    assert "Saya sudah coba dua kali." in page
+    # confirming an unresolved ticket is refused
+    assert client.post(f"{ticket_url}/konfirmasi", data={"csrf_token": token}).status_code == 409
+    tickets = TicketService(services.vending)
+    tickets.resolve(number.group(1), "Token yang benar dikirim ulang.", "operator")
+    page = client.get(ticket_url).text
+    assert 'data-testid="confirm-fix"' in page and 'data-testid="reopen"' in page
+    assert "Token yang benar dikirim ulang." in page
+    client.post(f"{ticket_url}/buka-kembali", data={"csrf_token": token, "reason": "Masih GAGAL di meter."})
+    page = client.get(ticket_url).text
+    assert 'data-status="assigned"' in page and "Masih GAGAL di meter." in page
+    tickets.resolve(number.group(1), "Sudah dicek ulang.", "operator")
+    client.post(f"{ticket_url}/konfirmasi", data={"csrf_token": token})
+    page = client.get(ticket_url).text
+    assert 'data-status="closed"' in page and 'data-testid="my-ticket-actions"' not in page
+    history = re.findall(r"<tr><td>[^<]*</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td></tr>", page)
+    assert [(who, step) for who, step, _ in history] == [
+        ("budi", "dibuat"), ("budi", "catatan"), ("operator", "diselesaikan"), ("budi", "dibuka kembali"),
+        ("operator", "diselesaikan"), ("budi", "ditutup"),
+    ]  # fmt: skip
+    assert [status for *_, status in history][-1] == "ditutup"
+    # another customer cannot act on it
+    signed_in(client, "siti")
+    assert client.post(f"{ticket_url}/balas", data={"csrf_token": csrf(client.get("/pengaduan").text),
+                                                    "text": "bukan tiket saya"}).status_code == 404  # fmt: skip

@@ -31,6 +31,7 @@ from prabayar.web.pages import account as page_account
 from prabayar.web.pages import approvals as page_approvals
 from prabayar.web.pages import auth as page_auth
 from prabayar.web.pages import campaigns as page_campaigns
+from prabayar.web.pages import complaints as page_complaints
 from prabayar.web.pages import customer as page_customer
 from prabayar.web.pages import gateway as page_gateway
 from prabayar.web.pages import masterdata as page_masterdata
@@ -55,6 +56,7 @@ PAGE_ROUTERS: list[APIRouter] = [
     page_auth.router,
     page_support.router,  # before page_customer: GET /token-gagal gets the diagnosis form
     page_customer.router,
+    page_complaints.router,  # a customer's reply/confirm/reopen on their own tickets
     page_account.router,  # /akun/tambah-meter, /akun/kata-sandi, /lupa-sandi, /konsol/reset-sandi
     page_meter.router,
     page_masterdata.router,  # /konsol/data/*, before the console's /konsol routes

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from prabayar.web.api.support import run_diagnosis, support_call, tickets_of
 from prabayar.web.deps import LimiterDep, LimitsDep, ServicesDep
 from prabayar.web.errors import InvalidRequest, NotFound, WebError
 from prabayar.web.i18n import MESSAGES, language_of, pick
@@ -257,12 +258,15 @@ def complaint_submit(
     category: Annotated[str, Form(max_length=32)] = "other",
     description: Annotated[str, Form(max_length=2000)] = "",
     contact: Annotated[str, Form(max_length=120)] = "",
+    token: Annotated[str, Form(max_length=64)] = "",
+    display: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     lang = language_of(request)
+    form = {"meter_number": meter_number, "category": category, "description": description, "contact": contact}
     context: dict[str, Any] = {
         "meters": services.customer_meters(customer),
         "categories": COMPLAINT_CATEGORIES,
-        "form": {"meter_number": meter_number, "category": category, "description": description, "contact": contact},
+        "form": form | {"token": token, "display": display},
     }
     if category not in {c[0] for c in COMPLAINT_CATEGORIES} or len(description.strip()) < 10:
         context["error"] = pick(
@@ -272,7 +276,28 @@ def complaint_submit(
         )
         context["tickets"] = services.customer_tickets(customer)
         return render(request, "customer/complaint.html", context, status_code=422)
-    ticket = services.open_complaint(customer, meter_number, category, description, contact)
+    if token.strip() or display.strip():
+        # the token check runs on what the customer typed and its result goes with the ticket
+        try:
+            diagnosis = run_diagnosis(request, services, customer, meter_number, token, display)
+        except WebError as exc:
+            context["error"] = pick(lang, exc.message_id or "", exc.message_en or "")
+            context["tickets"] = services.customer_tickets(customer)
+            return render(request, "customer/complaint.html", context, status_code=exc.status_code)
+        ticket = support_call(
+            tickets_of(services).open,
+            channel="app",
+            identifier=meter_number,
+            actor=customer.subject,
+            category=category,
+            description=description,
+            contact=contact,
+            diagnosis=diagnosis,
+            typed=token.strip(),
+            display=display.strip(),
+        )
+    else:
+        ticket = services.open_complaint(customer, meter_number, category, description, contact)
     flash(
         request,
         f"Pengaduan diterima. Nomor tiket: {ticket.number}",
