@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from prabayar.config import Settings, get_settings
+from prabayar.support.dashboard import LoggedDiagnosisEngine
 from prabayar.support.engine import DiagnosisEngine
 from prabayar.support.meter_state import MeterStateReader
 from prabayar.support.ticket_service import TicketService
@@ -36,9 +37,10 @@ def diagnosis_engine(
     """The engine over vending's ledger and keys plus any emulated meter's state."""
     settings = settings or get_settings()
     sources = VendingSources(service, meter_state_reader(settings, clock or _utcnow), actor=actor)
+    # every run is logged (cause, unit, time) for the utility's dashboard (support.dashboard)
     if clock is None:
-        return DiagnosisEngine(sources)
-    return DiagnosisEngine(sources, clock=clock)
+        return LoggedDiagnosisEngine(sources, log_engine=service.engine, source=actor)
+    return LoggedDiagnosisEngine(sources, clock=clock, log_engine=service.engine, source=actor)
 
 
 def ticket_service(service: VendingService) -> TicketService:

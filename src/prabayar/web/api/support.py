@@ -27,6 +27,7 @@ from prabayar.support import (
     TicketTransitionError,
     VendingSources,
 )
+from prabayar.support.dashboard import LoggedDiagnosisEngine
 from prabayar.support.result import Diagnosis
 from prabayar.support.setup import meter_state_reader
 from prabayar.web.api.approvals import PENDING_RESPONSE, ApprovalOut
@@ -72,7 +73,8 @@ def support_call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 def diagnosis_engine(request: Request, services: Services, actor: str) -> DiagnosisEngine:
     settings = request.app.state.settings
     sources = VendingSources(services.vending, meter_state_reader(settings), actor=actor)
-    return DiagnosisEngine(sources)
+    # logged (cause, unit, time) for the utility's dashboard (prabayar.support.dashboard)
+    return LoggedDiagnosisEngine(sources, log_engine=services.vending.engine, source="web")
 
 
 def tickets_of(services: Services) -> TicketService:
