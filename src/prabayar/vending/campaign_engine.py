@@ -331,19 +331,6 @@ def _vending_key_getter(store: KeyStore) -> KeyGetter | None:
     return getter if callable(getter) else None
 
 
-_IIN_11, _IIN_13 = "600727", "0000"
-_DOUBLED = {str(d): (2 * d if d < 5 else 2 * d - 9) for d in range(10)}
-
-
-def pan_of(drn: str) -> str:
-    """The 18-digit PAN of a stored (already validated) meter number: IIN + number + Luhn digit
-    (the same as ``sts.meter_pan.from_meter_number`` without validating the number again)."""
-    body = (_IIN_11 if len(drn) == 11 else _IIN_13) + drn
-    rev = body[::-1]  # with the check digit appended, the last body digit is doubled
-    total = sum(_DOUBLED[c] for c in rev[0::2]) + sum(ord(c) - 48 for c in rev[1::2])
-    return body + str((10 - total % 10) % 10)
-
-
 def kct_sets(store: KeyStore, current: KeyParameters, new: KeyParameters, pans: Sequence[str]) -> list[list[str]]:
     """KCT sets of meters sharing one current key group, moving to ``new``."""
     rollover = new.base_date is not current.base_date
@@ -370,7 +357,7 @@ def make_sets(
         new = target.params_for(current, store.vending_key_dkga)
         if new == current:
             continue
-        sets = kct_sets(store, current, new, [pan_of(meters[i][0]) for i in idx])
+        sets = kct_sets(store, current, new, batch.meter_pans([meters[i][0] for i in idx]))
         for i, s in zip(idx, sets, strict=True):
             out[i] = (new, s)
     return out
@@ -432,7 +419,7 @@ def generate_chunk(
             new = target.params_for(current, store.vending_key_dkga)
             if new == current:
                 continue
-            sets = kct_sets(store, current, new, [pan_of(rows[i][0]) for i in idx])
+            sets = kct_sets(store, current, new, batch.meter_pans([rows[i][0] for i in idx]))
             fl, tl = key_label(current), key_label(new)
             if db.sqlite:
                 tuples += [(campaign_id, rows[i][0], rows[i][1], chunk_no, fl, tl, " ".join(s), "generated", at)
@@ -476,5 +463,5 @@ def finish_if_done(engine: Engine, campaign_id: int, now: datetime) -> None:
 
 __all__ = [
     "CHUNK_SIZE", "ChunkOutcome", "Selection", "Target", "generate_chunk", "key_label", "make_sets",
-    "meter_params", "pan_of", "params_of_label", "plan",
+    "meter_params", "params_of_label", "plan",
 ]  # fmt: skip
