@@ -140,6 +140,9 @@ ENDPOINTS: list[tuple[str, str, str, dict[str, Any] | None, set[str]]] = [
       "bank_codes": ["0770001"], "sources": ["127.0.0.1/32"]}, {"admin"}),
     ("DELETE", "/api/v1/operator/gateway-partners/{channel}", "/api/v1/operator/gateway-partners/NOSUCH",
      None, {"admin"}),
+    *[("GET", f"/api/v1/operator/dashboard/{name}", f"/api/v1/operator/dashboard/{name}", None, STAFF)
+      for name in ("sales", "causes", "tickets", "campaigns")],
+    ("GET", "/api/v1/operator/dashboard/weekly", "/api/v1/operator/dashboard/weekly?unit=54", None, STAFF),
     # KEEP LAST: log-out revokes the (process-wide cached) bearer token it is called with.
     ("POST", "/api/v1/auth/logout", "/api/v1/auth/logout", None, USERS_ONLY),
 ]  # fmt: skip
@@ -200,6 +203,9 @@ PAGES: list[tuple[str, set[str]]] = [
     ("/konsol/persetujuan", STAFF),
     ("/konsol/kampanye", STAFF),
     ("/konsol/tiket", STAFF),
+    ("/konsol/dasbor", STAFF),
+    ("/konsol/dasbor/mingguan", STAFF),
+    ("/konsol/dasbor/csv/causes-day", STAFF),
 ]
 
 

@@ -60,6 +60,10 @@ class DashboardRangeError(SupportError):
     """A range that is empty, reversed or longer than the cap."""
 
 
+class UnknownUnit(DashboardRangeError):
+    """A weekly summary asked for a unit code that does not exist."""
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -130,6 +134,8 @@ class DateRange:
         return datetime.combine(self.last + timedelta(days=1), time(), WIB).astimezone(UTC)
 
     def check(self, cap: int) -> DateRange:
+        if not (2000 <= self.first.year <= 2199 and 2000 <= self.last.year <= 2199):
+            raise DashboardRangeError(Text("Tanggal di luar 2000-2199.", "Dates must lie in 2000-2199."))
         if self.last < self.first:
             raise DashboardRangeError(
                 Text("Tanggal akhir sebelum tanggal awal.", "The end date is before the start date.")
@@ -369,8 +375,10 @@ class Dashboard:
         with Session(self.engine) as session:
             name = session.scalar(select(Unit.up3_name).where(Unit.code == unit))
         if name is None:
-            raise DashboardRangeError(Text(f"Unit {unit} tidak dikenal.", f"Unknown unit {unit}."))
+            raise UnknownUnit(Text(f"Unit {unit} tidak dikenal.", f"Unknown unit {unit}."))
         day = week_of or self.today()
+        if not 2000 <= day.year <= 2199:
+            raise DashboardRangeError(Text("Tanggal di luar 2000-2199.", "Dates must lie in 2000-2199."))
         monday = day - timedelta(days=day.weekday())
         week = DateRange(monday, monday + timedelta(days=6))
         return WeeklySummary(

@@ -21,6 +21,7 @@ from prabayar.web.api import approvals as api_approvals
 from prabayar.web.api import auth as api_auth
 from prabayar.web.api import campaigns as api_campaigns
 from prabayar.web.api import channel as api_channel
+from prabayar.web.api import dashboard as api_dashboard
 from prabayar.web.api import gateway as api_gateway
 from prabayar.web.api import health as api_health
 from prabayar.web.api import masterdata as api_masterdata
@@ -33,6 +34,7 @@ from prabayar.web.pages import auth as page_auth
 from prabayar.web.pages import campaigns as page_campaigns
 from prabayar.web.pages import complaints as page_complaints
 from prabayar.web.pages import customer as page_customer
+from prabayar.web.pages import dashboard as page_dashboard
 from prabayar.web.pages import gateway as page_gateway
 from prabayar.web.pages import masterdata as page_masterdata
 from prabayar.web.pages import meter as page_meter
@@ -49,6 +51,7 @@ API_ROUTERS: list[APIRouter] = [
     api_masterdata.router,
     api_approvals.router,
     api_campaigns.router,
+    api_dashboard.router,
     api_support.router,
 ]
 
@@ -64,4 +67,5 @@ PAGE_ROUTERS: list[APIRouter] = [
     page_gateway.router,
     page_approvals.router,
     page_campaigns.router,
+    page_dashboard.router,  # /konsol/dasbor (charts, CSV, weekly summary)
 ]
