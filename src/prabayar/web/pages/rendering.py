@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
+from prabayar.web.diagnosis_words import candidate_words, evidence_words, source_words, token_class
 from prabayar.web.errors import WebError
 from prabayar.web.i18n import DEFAULT_LANGUAGE, labeller, language_of, pick, translate, translator
 from prabayar.web.security import Principal, new_csrf_token
@@ -104,6 +105,10 @@ templates.env.filters["wib"] = wib
 templates.env.filters["grouped"] = grouped
 templates.env.filters["pct"] = pct
 templates.env.filters["wib_seconds"] = wib_seconds
+templates.env.filters["evidence"] = evidence_words
+templates.env.filters["candidate"] = candidate_words
+templates.env.filters["source_words"] = source_words
+templates.env.filters["token_class"] = token_class
 
 
 def session_user(request: Request) -> Principal | None:
