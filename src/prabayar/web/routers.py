@@ -32,6 +32,7 @@ from prabayar.web.pages import account as page_account
 from prabayar.web.pages import approvals as page_approvals
 from prabayar.web.pages import auth as page_auth
 from prabayar.web.pages import campaigns as page_campaigns
+from prabayar.web.pages import chat as page_chat
 from prabayar.web.pages import complaints as page_complaints
 from prabayar.web.pages import customer as page_customer
 from prabayar.web.pages import dashboard as page_dashboard
@@ -66,6 +67,7 @@ PAGE_ROUTERS: list[APIRouter] = [
     page_operator.router,
     page_gateway.router,
     page_approvals.router,
+    page_chat.router,  # /obrolan (customer live chat), /konsol/obrolan (agents' queue)
     page_campaigns.router,
     page_dashboard.router,  # /konsol/dasbor (charts, CSV, weekly summary)
 ]
