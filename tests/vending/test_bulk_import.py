@@ -455,3 +455,27 @@ def test_meters_in_stock_are_installed_from_it_and_closed_customers_refused(
     service.close_customer("cli:root", row(1)["idpel"], "berhenti langganan", server=True)
     summary, errors = run_import(service, write(tmp_path, [row(1, meter_number=meter(3))], "closed.csv"))
     assert summary.rejected == 1 and errors[0].reason == "this customer is closed (berhenti langganan)"
+
+
+def test_a_failing_batch_stops_the_pipeline_with_its_error() -> None:
+    from prabayar.vending.bulk_import import ValidRow
+    from prabayar.vending.import_writer import Batch, BatchOutcome, BatchWriter, run_batches
+
+    class Broken(BatchWriter):
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def write(self, rows: list[ValidRow]) -> BatchOutcome:
+            self.calls += 1
+            raise RuntimeError("database went away")
+
+    def endless() -> Iterator[Batch]:
+        line = 1
+        while True:
+            line += 1
+            yield Batch([(line,)], [], 0)  # type: ignore[list-item]
+
+    writer = Broken()
+    with pytest.raises(RuntimeError, match="database went away"):
+        run_batches(writer, endless())
+    assert writer.calls == 1
