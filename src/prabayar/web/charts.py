@@ -34,8 +34,8 @@ class Series:
 
 
 def _nice_max(value: float) -> float:
-    if value <= 0:
-        return 1.0
+    if value <= 4:
+        return 4.0  # counts: whole-number grid lines
     magnitude = 10 ** (len(str(int(value))) - 1)
     for step in (1, 2, 2.5, 5, 10):
         top = step * magnitude
@@ -88,7 +88,7 @@ def bar_chart(
         x0 = LEFT + slot * i
         base = float(TOP + plot_h)
         if stacked:
-            width = max(slot * 0.8, 1.0)
+            width = min(max(slot * 0.8, 1.0), 64.0)
             for s in series:
                 v = float(s.values[i])
                 if v <= 0:
@@ -96,18 +96,18 @@ def bar_chart(
                 h = plot_h * v / top
                 base -= h
                 parts.append(
-                    f'<rect class="bar" x="{x0 + slot * 0.1:.1f}" y="{base:.1f}" width="{width:.1f}" height="{h:.1f}" '
+                    f'<rect class="bar" x="{x0 + (slot - width) / 2:.1f}" y="{base:.1f}" width="{width:.1f}" height="{h:.1f}" '
                     f'fill="{s.color}"><title>{escape(label)} · {escape(s.name)}: {_num(v)}</title></rect>'
                 )
         else:
-            width = max(slot * 0.8 / groups, 1.0)
+            width = min(max(slot * 0.8 / groups, 1.0), 32.0)
             for g, s in enumerate(series):
                 v = float(s.values[i])
                 if v <= 0:
                     continue
                 h = plot_h * v / top
                 parts.append(
-                    f'<rect class="bar" x="{x0 + slot * 0.1 + g * width:.1f}" y="{base - h:.1f}" '
+                    f'<rect class="bar" x="{x0 + (slot - groups * width) / 2 + g * width:.1f}" y="{base - h:.1f}" '
                     f'width="{width:.1f}" height="{h:.1f}" fill="{s.color}">'
                     f"<title>{escape(label)} · {escape(s.name)}: {_num(v)}</title></rect>"
                 )
