@@ -96,7 +96,8 @@ def bar_chart(
                 h = plot_h * v / top
                 base -= h
                 parts.append(
-                    f'<rect class="bar" x="{x0 + (slot - width) / 2:.1f}" y="{base:.1f}" width="{width:.1f}" height="{h:.1f}" '
+                    f'<rect class="bar" x="{x0 + (slot - width) / 2:.1f}" y="{base:.1f}" '
+                    f'width="{width:.1f}" height="{h:.1f}" '
                     f'fill="{s.color}"><title>{escape(label)} · {escape(s.name)}: {_num(v)}</title></rect>'
                 )
         else:
