@@ -39,7 +39,7 @@ def test_the_desk_refuses_an_operators_key_change_and_hides_the_button(client: T
     assert 'data-testid="key-change-form"' not in desk and "/key_change" not in desk
     posted = client.post(f"/konsol/tiket/{number}/key_change", data={"csrf_token": csrf(desk), "rollover": "yes"})
     assert posted.status_code == 200
-    assert "admin" in posted.text and 'class="notice error"' in posted.text
+    assert "TIDAK BERWENANG (HANYA ADMIN)" in posted.text and 'class="notice error"' in posted.text
     assert _pending(client, api) == []  # nothing was recorded
 
     signed_in(client, "admin")
