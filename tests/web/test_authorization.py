@@ -23,9 +23,13 @@ NO_TICKET = "PGD-20260101-999999"  # allowed roles get 404; the others 401/403 b
 EVERYONE = set(ROLES)
 USERS_ONLY = {"customer", "operator", "admin"}
 STAFF = {"operator", "admin"}
+#: Signed webhooks (social media): no role opens them; every caller without the signature is 401.
+SIGNED_ONLY: set[str] = set()
 
 # (method, OpenAPI path, concrete path, JSON body, roles allowed)
 ENDPOINTS: list[tuple[str, str, str, dict[str, Any] | None, set[str]]] = [
+    ("POST", "/api/v1/social/{channel}/messages", "/api/v1/social/x/messages",
+     {"message_id": "m-1", "sender": "@budi", "text": "token gagal"}, SIGNED_ONLY),
     ("GET", "/api/v1/health", "/api/v1/health", None, EVERYONE),
     ("GET", "/api/v1/ready", "/api/v1/ready", None, EVERYONE),
     ("POST", "/api/v1/auth/token", "/api/v1/auth/token",
@@ -175,7 +179,7 @@ def test_each_role_against_each_endpoint(client: TestClient, api: Api, role: str
         if role in allowed:
             assert response.status_code not in (401, 403), f"{where}: {response.text}"
             assert response.status_code < 500, where
-        elif role == "anonymous":
+        elif role == "anonymous" or allowed is SIGNED_ONLY:
             assert response.status_code == 401, where
         else:
             assert response.status_code == 403, where
@@ -203,6 +207,10 @@ PAGES: list[tuple[str, set[str]]] = [
     ("/konsol/persetujuan", STAFF),
     ("/konsol/kampanye", STAFF),
     ("/konsol/tiket", STAFF),
+    ("/konsol/tiket?mine=1", STAFF),
+    ("/konsol/audit.csv", STAFF),
+    ("/konsol/obrolan", STAFF),
+    ("/obrolan", {"customer"}),
     ("/konsol/dasbor", STAFF),
     ("/konsol/dasbor/mingguan", STAFF),
     ("/konsol/dasbor/csv/causes-day", STAFF),

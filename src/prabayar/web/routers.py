@@ -27,6 +27,7 @@ from prabayar.web.api import health as api_health
 from prabayar.web.api import masterdata as api_masterdata
 from prabayar.web.api import me as api_me
 from prabayar.web.api import operator as api_operator
+from prabayar.web.api import social as api_social
 from prabayar.web.api import support as api_support
 from prabayar.web.pages import account as page_account
 from prabayar.web.pages import approvals as page_approvals
@@ -54,6 +55,7 @@ API_ROUTERS: list[APIRouter] = [
     api_campaigns.router,
     api_dashboard.router,
     api_support.router,
+    api_social.router,  # /social/{channel}/messages: HMAC-signed webhook, no user roles
 ]
 
 PAGE_ROUTERS: list[APIRouter] = [
