@@ -151,9 +151,11 @@ def main() -> None:
         f"end to end {args.workers} worker processes{' (one SIGKILLed and replaced)' if killed else ''}:"
         f" {selected:,} meters in {wall:.1f} s = {selected / wall:,.0f} meters/s (plan + queue {plan_wall:.1f} s)"
     )
+    c = final.counts
+    ok = total == distinct == c.generated and c.generated + c.skipped == selected
     print(
-        f"rows {total:,}, distinct meters {distinct:,}, selected {selected:,}, status {final.status}: "
-        f"{'OK — none missed, none twice' if total == distinct == selected else 'MISMATCH'}"
+        f"rows {total:,}, distinct meters {distinct:,}, selected {selected:,}, skipped {c.skipped:,},"
+        f" status {final.status}: {'OK — none missed, none twice' if ok else 'MISMATCH'}"
     )
     print(
         f"ratios: end to end / ceiling A = {selected / wall / (n / engine_wall):.2f},"
