@@ -211,3 +211,34 @@ def test_a_crash_inside_a_chunk_loses_nothing_and_repeats_nothing(service: Vendi
             .where(CampaignMeterRow.campaign_id == cid)
         ).one()  # fmt: skip
     assert total == distinct == selected
+
+
+def test_meters_in_storage_get_their_kcts_and_the_stock_record_follows(
+    service: VendingService, clock: FakeClock
+) -> None:
+    from datetime import UTC, datetime
+
+    from prabayar.vending.campaign_engine import meter_params
+    from prabayar.vending.models import MeterStock
+
+    payload = "4799999999"
+    number = payload + sts.meter_number.calc_check_digit(payload)
+    budi = service.meter_key(BUDI.meter_number, actor="t", purpose="stock test").params
+    with service.engine.begin() as conn:
+        conn.execute(
+            MeterStock.__table__.insert().values(
+                meter_number=number, key_type=2, sgc=budi.sgc, tariff_index="01", krn=2, ken=255, algorithm="07",
+                base_date="14", dkga="04", status="in_stock", registered_at=datetime(2026, 1, 1, tzinfo=UTC),
+                registered_by="admin",
+            )
+        )  # fmt: skip
+    cid = _approved(service, Selection(krn=2, sgc=budi.sgc), Target(krn=3))
+    rows = list(csv.DictReader(io.StringIO(service.export_campaign_stock(cid))))
+    assert [r["meter_number"] for r in rows] == [number] and rows[0]["kct_2"] and not rows[0]["kct_3"]
+    params = meter_params((2, budi.sgc, "01", 2, 255, "07", "14", "04"))
+    key = service.key_store.decoder_key(sts.meter_pan.from_meter_number(number), params)
+    meter = Meter.manufacture(number, key, params, clock=ManualClock(clock.now))
+    assert all(meter.enter_token(rows[0][f"kct_{i}"]).accepted for i in (1, 2))
+    assert service.record_stock_keying("operator", cid, number, "dikunci di gudang").startswith("3/14/07/04")
+    assert service.export_campaign_stock(cid).count("\n") == 1  # nothing left to key
+    assert service.export_campaign_stock(_approved(service, Selection(unit="54"), Target(krn=1))).count("\n") == 1

@@ -230,13 +230,16 @@ def campaign_list() -> None:
 @campaign_app.command("export")
 def campaign_export(
     campaign_id: int,
-    unit: Annotated[str, typer.Option(help="unit code of the field team")],
+    unit: Annotated[str, typer.Option(help="unit code of the field team (GUDANG: meters in storage)")],
     output: Annotated[Path | None, typer.Option("--output", "-O", help="CSV file (default: stdout)")] = None,
     all_states: Annotated[bool, typer.Option("--all", help="also confirmed and stale meters")] = False,
 ) -> None:
     """CSV of a unit's campaign meters with their KCTs, for visits and meters in storage."""
     states = ("generated", "delivered", "confirmed", "stale") if all_states else ("generated", "delivered")
-    text = _run(lambda s: s.export_campaign(campaign_id, unit, states=states))
+    if unit.upper() == "GUDANG":
+        text = _run(lambda s: s.export_campaign_stock(campaign_id))
+    else:
+        text = _run(lambda s: s.export_campaign(campaign_id, unit, states=states))
     if output is None:
         sys.stdout.write(text)
     else:
@@ -254,6 +257,17 @@ def campaign_visit(
     kct = _as(operator, password, "operator",
               lambda s: s.record_field_keying(operator, meter_number, reason, accepted=accepted))  # fmt: skip
     _out().print(f"meter {kct.meter_number}: campaign {kct.campaign_id} [bold]{kct.state}[/bold]")
+
+
+@campaign_app.command("stock-keyed")
+def campaign_stock_keyed(
+    campaign_id: int, meter_number: str, operator: AdminOpt, password: PasswordOpt,
+    reason: Annotated[str, typer.Option(help="warehouse note")],
+) -> None:  # fmt: skip
+    """The warehouse keyed a stock meter's campaign KCTs: its stock record takes the new key."""
+    label = _as(operator, password, "operator",
+                lambda s: s.record_stock_keying(operator, campaign_id, meter_number, reason))  # fmt: skip
+    _out().print(f"stock meter {meter_number}: key {label}")
 
 
 @campaign_app.command("confirm")

@@ -38,6 +38,7 @@ from prabayar.vending.campaign_engine import (
     finish_if_done,
     generate_chunk,
     key_label,
+    make_sets,
     meter_params,
     params_of_label,
     plan,
@@ -52,7 +53,17 @@ from prabayar.vending.errors import (
     ReasonRequired,
     VendingError,
 )
-from prabayar.vending.models import Customer, Meter, MonthlyUsage, Purchase, PurchaseRef, Role, Unit, UserAccount
+from prabayar.vending.models import (
+    Customer,
+    Meter,
+    MeterStock,
+    MonthlyUsage,
+    Purchase,
+    PurchaseRef,
+    Role,
+    Unit,
+    UserAccount,
+)
 from prabayar.vending.results import PurchaseResult
 from prabayar.vending.sales import SalesUseCases
 
@@ -421,6 +432,68 @@ class CampaignUseCases(SalesUseCases, ApprovalUseCases):
                                  *(tokens + [""] * (4 - len(tokens))), r.from_key, r.to_key])  # fmt: skip
         return out.getvalue()
 
+    def export_campaign_stock(self, campaign_id: int) -> str:
+        """CSV for the warehouse: meters registered but not installed (``meter_stock``, in stock)
+        that match the campaign's selection (a unit criterion matches none: stock has no unit),
+        with their KCT sets made now from their recorded key (KCTs carry no random part, so the
+        same sets every time). Nothing is stored; ``record_stock_keying`` moves a stock meter's
+        record to the new key once the KCTs were keyed."""
+        info = self.campaign(campaign_id)
+        if info.status not in ("approved", "running", "done"):
+            raise CampaignNotRunnable(campaign_id, info.status)
+        sel = info.selection
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(
+            ["meter_number", "state", "kct_count", "kct_1", "kct_2", "kct_3", "kct_4", "key_from", "key_to"]
+        )
+        if sel.unit:
+            return out.getvalue()
+        query = select(MeterStock).where(MeterStock.status == "in_stock").order_by(MeterStock.meter_number)
+        criteria = ((MeterStock.sgc, sel.sgc), (MeterStock.krn, sel.krn), (MeterStock.base_date, sel.base_date),
+                    (MeterStock.algorithm, sel.algorithm))  # fmt: skip
+        for column, value in criteria:
+            if value is not None:
+                query = query.where(column == value)
+        if sel.meters:
+            query = query.where(MeterStock.meter_number.in_(sel.meters))
+        with reading_session(self.engine) as session:
+            rows = [(r.meter_number, _stock_params(r)) for r in session.scalars(query)]
+        for (number, current), made in zip(rows, make_sets(self.key_store, info.target, rows), strict=True):
+            if made is None:
+                continue
+            tokens = list(made[1])
+            writer.writerow([number, "stock", len(tokens), *(tokens + [""] * (4 - len(tokens))),
+                             key_label(current), key_label(made[0])])  # fmt: skip
+        return out.getvalue()
+
+    def record_stock_keying(self, operator: str, campaign_id: int, meter_number: str, reason: str) -> str:
+        """The warehouse keyed a stock meter's campaign KCTs: its stock record takes the new key
+        (so installing it later registers the key it has). Returns the new key label."""
+        why = (reason or "").strip()
+        if len(why) < 3:
+            raise ReasonRequired()
+        info = self.campaign(campaign_id)
+        number = sts.meter_number.compact(meter_number)
+        now = self.now()
+        with claiming_session(self.engine) as session:
+            user = session.scalar(select(UserAccount).where(UserAccount.username == operator))
+            if user is None or not user.active or user.role not in (Role.OPERATOR, Role.ADMIN):
+                raise NotAuthorized(operator, "record campaign keying in the warehouse")
+            row = session.scalar(select(MeterStock).where(MeterStock.meter_number == number).with_for_update())
+            if row is None or row.status != "in_stock":
+                raise InvalidRequest("METER TIDAK ADA DI GUDANG", f"meter {number} is not in stock")
+            current = _stock_params(row)
+            new = info.target.params_for(current, self.key_store.vending_key_dkga)
+            if new == current:
+                raise InvalidRequest("METER SUDAH MEMAKAI KUNCI TUJUAN", "the meter already has the target key")
+            row.krn, row.base_date, row.algorithm, row.dkga = (
+                new.krn, new.base_date.value, new.algorithm.value, new.dkga.value,
+            )  # fmt: skip
+            self._audit(session, now, operator, "campaign.stock_keyed", number, reason=why, campaign=campaign_id,
+                        old_key=key_label(current), new_key=key_label(new))  # fmt: skip
+            return key_label(new)
+
     def record_field_keying(
         self, operator: str, meter_number: str, reason: str, *, accepted: bool = False
     ) -> CampaignKct:
@@ -622,6 +695,11 @@ class CampaignUseCases(SalesUseCases, ApprovalUseCases):
     def campaign_units(self) -> list[str]:
         with reading_session(self.engine) as session:
             return list(session.scalars(select(Unit.code).order_by(Unit.code)))
+
+
+def _stock_params(row: MeterStock) -> Any:
+    return meter_params((row.key_type, row.sgc, row.tariff_index, row.krn, row.ken, row.algorithm, row.base_date,
+                         row.dkga))  # fmt: skip
 
 
 def _raw_all(session: Session, sql: str, params: dict[str, Any]) -> list[Any]:
