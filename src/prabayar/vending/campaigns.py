@@ -23,12 +23,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from prabayar import sts
 from prabayar.sts import ElectricityCredit
-from prabayar.vending._core import _params_of, _result_of, month_of, new_reference_number
+from prabayar.vending._core import _is_lock_timeout, _params_of, _result_of, month_of, new_reference_number
 from prabayar.vending.approvals import ApprovalKind, ApprovalRequest, ApprovalUseCases, register_approval_kind
 from prabayar.vending.campaign_engine import (
     CHUNK_SIZE,
@@ -44,9 +44,10 @@ from prabayar.vending.campaign_engine import (
     plan,
 )
 from prabayar.vending.campaign_models import CampaignChunkRow, CampaignMeterRow, CampaignRow, CampaignUnitRow
-from prabayar.vending.db import claiming_session, reading_session
+from prabayar.vending.db import WriterBusy, claiming_session, reading_session
 from prabayar.vending.errors import (
     AdminRequired,
+    InProcess,
     InvalidRequest,
     KeyUnavailable,
     NotAuthorized,
@@ -609,6 +610,12 @@ class CampaignUseCases(SalesUseCases, ApprovalUseCases):
                 result = self._campaign_sale(channel, channel_reference, identifier, nominal)
             except IntegrityError:
                 result = None  # the reference was used meanwhile: the lean path replays it
+            except WriterBusy as exc:
+                raise InProcess("the database was busy") from exc
+            except OperationalError as exc:
+                if _is_lock_timeout(exc):
+                    raise InProcess("the database was busy") from exc
+                raise
             if result is not None:
                 return result
         result = super().purchase(channel, channel_reference, identifier, nominal)
