@@ -128,8 +128,9 @@ def answer(diagnosis: Diagnosis) -> Reply:
     id_lines = [diagnosis.explanation.id]
     en_lines = [diagnosis.explanation.en]
     for number, step in enumerate(diagnosis.next_steps, 1):
-        tokens = " / ".join(grouped(t) for t in step.tokens)
+        tokens = " / ".join(grouped(t) for t in step.tokens if grouped(t) not in step.text.id)
         id_lines.append(f"{number}. {step.text.id}" + (f" Token: {tokens}" if tokens else ""))
+        tokens = " / ".join(grouped(t) for t in step.tokens if grouped(t) not in step.text.en)
         en_lines.append(f"{number}. {step.text.en}" + (f" Token: {tokens}" if tokens else ""))
     if diagnosis.ticket_needed:
         id_lines.append("Ini perlu ditangani petugas: ketik 'petugas' dan kami buatkan tiket pengaduan.")

@@ -42,8 +42,6 @@
     source.addEventListener("status", function (event) {
       var info = JSON.parse(event.data);
       box.setAttribute("data-status", info.status);
-      var live = box.querySelector("[data-status-live]");
-      if (live) { live.textContent = info.status; }
       if (info.status === "closed") { source.close(); }
     });
   }
