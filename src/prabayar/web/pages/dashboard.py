@@ -30,7 +30,7 @@ from prabayar.support.dashboard import (
 from prabayar.web.charts import PALETTE, Progress, Series, bar_chart, progress_chart
 from prabayar.web.deps import ServicesDep
 from prabayar.web.errors import InvalidRequest, NotFound, WebError
-from prabayar.web.i18n import labeller, language_of
+from prabayar.web.i18n import labeller, language_of, translate
 from prabayar.web.pages.guards import PageOperator
 from prabayar.web.pages.rendering import render
 
@@ -41,55 +41,13 @@ SERIES: tuple[str, ...] = ("sales-hour", "sales-day", "causes-day", "causes-unit
 #: hourly sales are drawn for the last days of the range only (a week of hours is 168 bars)
 HOURLY_DAYS_SHOWN = 7
 
-#: The dashboard's own texts (Indonesian, English); the page reads them with ``tx(key)``.
-TEXTS: dict[str, tuple[str, str]] = {
-    "title": ("Dasbor unit", "Utility dashboard"),
-    "nav": ("Dasbor", "Dashboard"),
-    "from": ("Dari", "From"),
-    "to": ("Sampai", "To"),
-    "unit": ("Unit", "Unit"),
-    "all_units": ("Semua unit", "All units"),
-    "show": ("Tampilkan", "Show"),
-    "sales_day": ("Penjualan per hari", "Sales per day"),
-    "sales_hour": ("Penjualan per jam (WIB)", "Sales per hour (WIB)"),
-    "causes_day": ("Penyebab token gagal per hari", "Failed-entry causes per day"),
-    "causes_unit": ("Penyebab token gagal per unit", "Failed-entry causes per unit"),
-    "tickets": ("Pengaduan dan pelanggaran SLA per hari", "Tickets and SLA breaches per day"),
-    "campaigns": ("Kemajuan kampanye ganti kunci (KCT)", "Key-change campaign progress"),
-    "sales": ("Transaksi", "Sales"),
-    "amount": ("Nominal", "Amount"),
-    "kwh": ("kWh", "kWh"),
-    "opened": ("Dibuka", "Opened"),
-    "resolved": ("Selesai", "Resolved"),
-    "response_breaches": ("Lewat SLA respons", "Response SLA breached"),
-    "resolution_breaches": ("Lewat SLA penyelesaian", "Resolution SLA breached"),
-    "generated": ("Dibuat", "Generated"),
-    "delivered": ("Terkirim", "Delivered"),
-    "confirmed": ("Dikonfirmasi", "Confirmed"),
-    "selected": ("Dipilih", "Selected"),
-    "csv": ("Unduh CSV", "Download CSV"),
-    "weekly": ("Ringkasan mingguan", "Weekly summary"),
-    "week_of": ("Minggu", "Week of"),
-    "print": ("Cetak", "Print"),
-    "total": ("Jumlah", "Total"),
-    "none": ("Belum ada data pada rentang ini.", "No data in this range."),
-    "no_campaigns": ("Belum ada kampanye.", "No campaigns yet."),
-    "cause": ("Penyebab", "Cause"),
-    "count": ("Jumlah", "Count"),
-    "day": ("Tanggal", "Date"),
-    "failures": ("Token gagal didiagnosis", "Failed entries diagnosed"),
-    "note": (
-        "Waktu dalam WIB. Penyebab token gagal dihitung dari setiap diagnosis yang dijalankan "
-        "(web, API, CLI); 'tidak ada kesalahan' tidak dihitung.",
-        "Times in WIB. Failed-entry causes count every diagnosis run (web, API, CLI); 'no fault found' is not counted.",
-    ),
-}
-
 
 def texts(lang: str) -> Any:
+    """``tx(key)``: the dashboard's text ``dashboard.<key>`` from the gettext catalogues
+    (``web/locale/{id,en}/LC_MESSAGES/messages.po``) in the page's language."""
+
     def tx(key: str) -> str:
-        pair = TEXTS.get(key, (key, key))
-        return pair[1] if lang == "en" else pair[0]
+        return translate(f"dashboard.{key}", lang)
 
     return tx
 
