@@ -67,10 +67,10 @@ def main(argv: list[str]) -> int:
         ref = best(reference)
         hours = DateRange(max(r.first, r.last - timedelta(days=13)), r.last)
         rows = [
-            ("sales per day", best(lambda: dash.sales(r, "day"))),
-            (f"sales per hour ({hours.days} d)", best(lambda: dash.sales(hours, "hour"))),
-            ("causes per day", best(lambda: dash.causes_by_day(r))),
-            ("tickets per day", best(lambda: dash.tickets(r))),
+            ("sales per day", best(lambda r=r: dash.sales(r, "day"))),
+            (f"sales per hour ({hours.days} d)", best(lambda h=hours: dash.sales(h, "hour"))),
+            ("causes per day", best(lambda r=r: dash.causes_by_day(r))),
+            ("tickets per day", best(lambda r=r: dash.tickets(r))),
         ]
         print(f"\n{days} days: {in_range:,} purchases in range; reference count(*) {ref * 1000:.1f} ms")
         for name, secs in rows:
