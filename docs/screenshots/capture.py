@@ -11,6 +11,7 @@ import re
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import Page, sync_playwright
 
@@ -35,6 +36,39 @@ def log_in(page: Page, url: str, user: str) -> None:
     page.fill("input[name=password]", PASSWORDS[user])
     page.click("button[type=submit]")
     page.wait_for_load_state()
+
+
+def operator_shots(browser: Any, url: str) -> None:
+    """The operator's pages (13-15): the console after a confirmed clear tamper, the audit log,
+    the ticket desk and a ticket, the console in English. Also run alone by capture_agent.py."""
+    operator = browser.new_page(viewport={"width": 1280, "height": 800})
+    log_in(operator, url, "operator")
+    operator.goto(f"{url}/konsol?q={METER}")
+    operator.select_option("select[name=kind]", "clear_tamper")
+    operator.fill("textarea[name=reason]", "Inspeksi ULP selesai, instalasi baik (tiket PGD-1)")
+    operator.click("form[action='/konsol/token-manajemen'] button[type=submit]")
+    operator.wait_for_load_state()
+    operator.click("[data-testid=confirm-issue]")  # the confirm step
+    operator.wait_for_load_state()
+    shot(operator, "13-operator-console")
+    operator.goto(f"{url}/konsol/audit")
+    shot(operator, "14-audit-log")
+    operator.goto(f"{url}/konsol/tiket")
+    if operator.locator("a[href^='/konsol/tiket/PGD']").count() == 0:  # run alone: open one
+        operator.fill("form[method=post][action='/konsol/tiket'] input[name=meter_number]", METER)
+        operator.fill("form[method=post][action='/konsol/tiket'] input[name=token]", "7096 3482 4083 5940 1220")
+        operator.fill("form[method=post][action='/konsol/tiket'] input[name=display]", "GAGAL")
+        operator.fill("form[method=post][action='/konsol/tiket'] textarea[name=description]", "Token GAGAL")
+        operator.fill("form[method=post][action='/konsol/tiket'] input[name=contact]", "0812-3456-7890")
+        operator.click("form[method=post][action='/konsol/tiket'] button[type=submit]")
+        operator.wait_for_load_state()
+        operator.goto(f"{url}/konsol/tiket")
+    shot(operator, "14b-complaint-desk")
+    operator.locator("a[href^='/konsol/tiket/PGD']").first.click()
+    operator.wait_for_load_state()
+    shot(operator, "14c-complaint-ticket")
+    operator.goto(f"{url}/bahasa/en?next=/konsol?q={METER}")
+    shot(operator, "15-operator-console-english")
 
 
 def main() -> int:
@@ -92,23 +126,7 @@ def main() -> int:
         shot(mobile, "12-virtual-meter-mobile")
         mobile.goto(f"{url}/riwayat")
         shot(mobile, "12b-history-mobile")
-        operator = browser.new_page(viewport={"width": 1280, "height": 800})
-        log_in(operator, url, "operator")
-        operator.goto(f"{url}/konsol?q={METER}")
-        operator.select_option("select[name=kind]", "clear_tamper")
-        operator.fill("textarea[name=reason]", "Inspeksi ULP selesai, instalasi baik (tiket PGD-1)")
-        operator.click("form[action='/konsol/token-manajemen'] button[type=submit]")
-        operator.wait_for_load_state()
-        shot(operator, "13-operator-console")
-        operator.goto(f"{url}/konsol/audit")
-        shot(operator, "14-audit-log")
-        operator.goto(f"{url}/konsol/tiket")
-        shot(operator, "14b-complaint-desk")
-        operator.locator("a[href^='/konsol/tiket/PGD']").first.click()
-        operator.wait_for_load_state()
-        shot(operator, "14c-complaint-ticket")
-        operator.goto(f"{url}/bahasa/en?next=/konsol?q={METER}")
-        shot(operator, "15-operator-console-english")
+        operator_shots(browser, url)
         browser.close()
     return 0
 
