@@ -76,6 +76,15 @@ def test_dashboard_counts_what_was_sold_and_diagnosed(web: Any) -> None:
     week = web.get(f"/konsol/dasbor/mingguan?unit={BUDI.unit}")
     assert week.status_code == 200 and 'data-testid="weekly-summary"' in week.text
     assert _total(week.text, "week-failures") == 1
+    pdf = web.get(f"/konsol/dasbor/mingguan.pdf?unit={BUDI.unit}")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf.content))
+    assert len(reader.pages) == 1
+    words = reader.pages[0].extract_text()
+    assert f"Ringkasan mingguan - {BUDI.unit}" in words and "Salah ketik" in words
+    assert "Token gagal didiagnosis: 1" in words
 
     english = web.get("/bahasa/en?next=/konsol/dasbor", follow_redirects=True)
     assert "Sales per day" in english.text and "Typing error" in english.text

@@ -213,6 +213,7 @@ PAGES: list[tuple[str, set[str]]] = [
     ("/obrolan", {"customer"}),
     ("/konsol/dasbor", STAFF),
     ("/konsol/dasbor/mingguan", STAFF),
+    ("/konsol/dasbor/mingguan.pdf", STAFF),
     ("/konsol/dasbor/csv/causes-day", STAFF),
 ]
 

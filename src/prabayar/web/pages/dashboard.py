@@ -33,6 +33,7 @@ from prabayar.web.errors import InvalidRequest, NotFound, WebError
 from prabayar.web.i18n import labeller, language_of, translate
 from prabayar.web.pages.guards import PageOperator
 from prabayar.web.pages.rendering import render
+from prabayar.web.weekly_pdf import weekly_pdf_bytes
 
 router = APIRouter(prefix="/konsol/dasbor")
 
@@ -307,3 +308,26 @@ def weekly_page(
             "resolution_breaches": sum(p.resolution_breaches for p in summary.tickets),
         },
     )  # fmt: skip
+
+
+@router.get("/mingguan.pdf")
+def weekly_pdf(
+    request: Request,
+    operator: PageOperator,
+    services: ServicesDep,
+    unit: UnitQuery = "",
+    minggu: DayQuery = "",
+) -> Response:
+    """The weekly summary as a one-page A4 PDF (fpdf2)."""
+    lang = language_of(request)
+    dash = dashboard_of(services)
+    units = dash.units()
+    code = unit or (units[0][0] if units else "")
+    week_of = _parse_day(minggu, "minggu")
+    summary = checked(lambda: dash.weekly_summary(code, week_of))
+    label = labeller(lang)
+    body = weekly_pdf_bytes(summary, texts(lang), lambda key: label("cause", key))
+    name = f"prabayar-mingguan-{summary.unit_code}-{summary.week.first.isoformat()}.pdf"
+    return Response(
+        body, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
