@@ -125,7 +125,7 @@ def pgbench_script(url: str) -> str:
         first_id, last_id = conn.execute(
             "SELECT min(id), max(id) FROM meters WHERE meter_number LIKE %s", (METER_PREFIX + "%",)
         ).fetchone()  # type: ignore[misc]
-        channel_id = conn.execute("SELECT id FROM channels WHERE code = 'H2HDEMO'").fetchone()[0]  # type: ignore[index]
+        channel_id = conn.execute("SELECT max(id) FROM channels WHERE code LIKE 'LOAD%%'").fetchone()[0]  # type: ignore[index]
     try:
         from prabayar.vending.fastpath import pgbench_write_statement
 
@@ -188,7 +188,6 @@ def main() -> None:
     ap.add_argument("--meters", type=int, default=1_000_000, help="synthetic meters to have loaded")
     ap.add_argument("--history", type=int, default=0, help="past purchases to have loaded (10000000 for a region)")
     ap.add_argument("--sample", type=int, default=200_000, help="meters the load picks from")
-    ap.add_argument("--channel", default="H2HDEMO")
     ap.add_argument("--nominal", type=int, default=20_000)
     ap.add_argument("--no-pgbench", action="store_true")
     ap.add_argument("--no-setup", action="store_true", help="the database is migrated and loaded already")
@@ -199,7 +198,6 @@ def main() -> None:
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is not installed (apt-get install wrk postgresql-client)")
 
-    from prabayar.vending.demo import DEMO_CHANNEL_KEYS
     from prabayar.vending.synthetic import synthetic_meter_number
 
     work = Path(tempfile.mkdtemp(prefix="prabayar-load-"))
@@ -221,6 +219,11 @@ def main() -> None:
             seed += ["--synthetic-purchases", str(args.history)]
         print("# preload:", sh(seed, env).stdout.strip().replace("\n", " | "), flush=True)
     print(f"# setup {time.monotonic() - started:.0f} s", flush=True)
+    # the load's own channel, as an operator adds one: no purchase rate limit, PLN denominations
+    code = f"LOAD{int(time.time()) % 100000}"
+    added = sh([PRABAYAR, "channel", "add", code, "--purchases-per-minute", "0", "--admin-fee", "2500", "--json",
+                "--reason", "load benchmark"], env)  # fmt: skip
+    key = json.loads(added.stdout.strip().splitlines()[-1])["api_key"]
     meter_file = work / "meters.txt"
     step = max(1, args.meters // args.sample)
     meter_file.write_text("\n".join(synthetic_meter_number(i) for i in range(0, args.meters, step)) + "\n")
@@ -237,7 +240,6 @@ def main() -> None:
     try:
         wait_ready(base, server)
         run_id = f"LB{int(time.time())}"
-        key = DEMO_CHANNEL_KEYS[args.channel]
         run_wrk(base, 8, 2, [str(meter_file), run_id + "w", key, str(args.nominal)])  # warm-up
         levels = [int(c) for c in args.clients.split(",")]
         for clients in levels:
