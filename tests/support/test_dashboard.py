@@ -150,3 +150,31 @@ def test_a_failing_log_never_fails_the_diagnosis(world: World) -> None:
         conn.execute(text("DROP TABLE support_diagnosis_log"))
     d = _logged(world).diagnose(DiagnosisRequest(BUDI.meter_number, mistype(sale.token, 4)))
     assert d.cause.value == "typo"
+
+
+def test_campaign_progress_comes_from_the_campaign_use_cases_and_per_unit(world: World) -> None:
+    from types import SimpleNamespace as NS
+
+    counts = NS(selected=10, generated=8, delivered=5, confirmed=2, skipped=1, stale=0)
+    unit_counts = NS(selected=4, generated=4, delivered=3, confirmed=1, skipped=0, stale=0)
+    info = NS(id=7, name="KRN 3", status="running", counts=counts, chunks_total=2, chunks_done=1, units=())
+    detailed = NS(**{**info.__dict__, "units": (NS(unit_code="54", counts=unit_counts),)})
+    vending = NS(campaigns=lambda limit: [info], campaign=lambda cid, per_unit: detailed)
+    dash = Dashboard(world.service.engine, vending=vending, clock=world.clock.now)
+    (all_units,) = dash.campaigns()
+    assert (all_units.selected, all_units.delivered, all_units.confirmed, all_units.chunks_done) == (10, 5, 2, 1)
+    (unit,) = dash.campaigns(unit="54")
+    assert (unit.selected, unit.delivered, unit.confirmed) == (4, 3, 1)
+    assert dash.campaigns(unit="51") == []
+
+
+def test_charts_escape_labels_and_draw_one_bar_per_value() -> None:
+    from prabayar.web.charts import Progress, Series, bar_chart, progress_chart
+
+    svg = str(bar_chart(["<b>x</b>", "y"], [Series("<script>", [3, 0], "#000")], title="t & u"))
+    assert "<script>" not in svg and "&lt;script&gt;" in svg and "&lt;b&gt;" in svg
+    assert svg.count('class="bar"') == 1 and "t &amp; u" in svg
+    grouped = str(bar_chart(["a"], [Series("o", [2], "#111"), Series("b", [1], "#222")], title="g", stacked=False))
+    assert grouped.count('class="bar"') == 2
+    progress = str(progress_chart([Progress("#1 c", 10, [("done", 4, "#0f0"), ("sent", 3, "#00f")])], title="p"))
+    assert progress.count('class="bar"') == 2 and "4 / 10" in progress
