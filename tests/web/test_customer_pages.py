@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from prabayar.web.services import Services
 
-from .conftest import BUDI_METER, signed_in
+from .conftest import BUDI_METER, Api, signed_in
 from .test_pages import buy, csrf
 
 
@@ -218,3 +218,20 @@ def test_complaint_with_token_and_display_then_reply_reopen_confirm(client: Test
     signed_in(client, "siti")
     assert client.post(f"{ticket_url}/balas", data={"csrf_token": csrf(client.get("/pengaduan").text),
                                                     "text": "bukan tiket saya"}).status_code == 404  # fmt: skip
+
+
+def test_a_ticket_on_an_added_meter_is_the_customer_s_in_the_api_too(client: TestClient, api: Api) -> None:
+    from .conftest import JOKO_IDPEL, JOKO_METER
+
+    signed_in(client, "budi")
+    token = csrf(client.get("/akun").text)
+    client.post("/akun/tambah-meter", data={"csrf_token": token, "meter_number": JOKO_METER, "idpel": JOKO_IDPEL})
+    form = {"csrf_token": token, "meter_number": JOKO_METER, "category": "other", "token": "", "display": "",
+            "description": "Meter di rumah ibu saya tidak menyala."}  # fmt: skip
+    assert client.post("/pengaduan", data=form, follow_redirects=False).status_code == 303
+    found = re.search(r"Nomor tiket: ([A-Za-z0-9-]+)", client.get("/pengaduan").text)
+    assert found is not None
+    number = found.group(1)
+    mine = client.get(f"/api/v1/support/tickets/{number}", headers=api.user("budi"))
+    assert mine.status_code == 200, mine.text
+    assert client.get(f"/api/v1/support/tickets/{number}", headers=api.user("siti")).status_code == 404

@@ -110,7 +110,9 @@ def ticket_for(services: Services, user: Principal, number: str) -> Ticket:
     if user.role not in ("customer", "operator", "admin"):
         raise Forbidden()  # before the lookup: a channel learns nothing about tickets
     ticket = support_call(tickets_of(services).get, number)
-    if user.role == "customer" and ticket.idpel != user.customer_id:
+    if user.role == "customer" and ticket.idpel != user.customer_id and (
+        ticket.idpel not in services.call(services.vending.account_idpels, user.subject)
+    ):  # the login's own customer, or one it added (verified) to its account
         raise NotFound("Tiket tidak ditemukan.", "No such ticket.")
     return ticket
 
