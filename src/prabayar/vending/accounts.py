@@ -38,7 +38,8 @@ def verify_dummy(password: str) -> bool:
     """Spend the same argon2 time as :func:`verify_password` for a user name that does not exist
     (or is disabled), so the answer's timing does not tell which names are real. Always False."""
     global _DUMMY_HASH
-    if _DUMMY_HASH is None:
+    if _DUMMY_HASH is None or _HASHER.check_needs_rehash(_DUMMY_HASH):
+        # made (again) with the hasher's current cost, so it takes as long as a real user's
         _DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
     verify_password(_DUMMY_HASH, password)
     return False
