@@ -90,13 +90,13 @@ def language_of(request: Request) -> str:
 
 def translate(key: str, lang: str) -> str:
     """The text of ``key`` in ``lang`` (``en`` or Indonesian), or the key itself when missing."""
-    found = catalogue("en" if lang == "en" else "id").get(key)
+    found = catalogue(lang if lang in LANGUAGES else DEFAULT_LANGUAGE).get(key)
     if found is not None:
         return found
     pair = _PY_MESSAGES.get(key)
     if pair is None:
         return key
-    return pair[1] if lang == "en" else pair[0]
+    return pick(lang, *pair)
 
 
 def translator(lang: str) -> Callable[[str], str]:
@@ -121,5 +121,21 @@ def labeller(lang: str) -> Callable[[str, object], str]:
 
 
 def pick(lang: str, indonesian: str, english: str) -> str:
-    """Choose between two texts that come from elsewhere (e.g. an error's two messages)."""
+    """Choose between two texts that come from elsewhere (e.g. an error's two messages).
+
+    The one place a language is chosen between two given texts: the web's own words are in the
+    catalogues; only texts another module makes in both languages (a ``WebError``, support's
+    ``Text``, the meter's LCD lines) come through here (or :func:`in_language`)."""
     return english if lang == "en" else indonesian
+
+
+def in_language(value: object, lang: str) -> str:
+    """A text another module gives in both languages, in ``lang``: support's ``Text`` (``.id`` /
+    ``.en``), its stored form ``{"id": ..., "en": ...}`` or an ``(id, en)`` pair."""
+    if isinstance(value, Mapping):
+        return pick(lang, str(value.get("id", "")), str(value.get("en", "")))
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        return pick(lang, str(value[0]), str(value[1]))
+    if hasattr(value, "id") and hasattr(value, "en"):
+        return pick(lang, str(value.id), str(value.en))
+    return "" if value is None else str(value)

@@ -15,7 +15,7 @@ from jinja2.runtime import Context
 
 from prabayar.web.diagnosis_words import candidate_words, evidence_words, source_words, token_class
 from prabayar.web.errors import WebError
-from prabayar.web.i18n import DEFAULT_LANGUAGE, labeller, language_of, pick, translate, translator
+from prabayar.web.i18n import DEFAULT_LANGUAGE, in_language, labeller, language_of, pick, translate, translator
 from prabayar.web.security import Principal, new_csrf_token
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -33,6 +33,13 @@ def _gettext(context: Context, message: str) -> str:
 @pass_context
 def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
     return _gettext(context, singular if n == 1 else plural)
+
+
+@pass_context
+def _in_lang(context: Context, value: object) -> str:
+    """``{{ d.explanation | in_lang }}``: a text another module gives in both languages (support's
+    ``Text``, a stored ``{"id", "en"}``), in the page's language; the web's own words use ``t``."""
+    return in_language(value, str(context.get("lang") or DEFAULT_LANGUAGE))
 
 
 templates.env.add_extension("jinja2.ext.i18n")
@@ -109,6 +116,7 @@ templates.env.filters["evidence"] = evidence_words
 templates.env.filters["candidate"] = candidate_words
 templates.env.filters["source_words"] = source_words
 templates.env.filters["token_class"] = token_class
+templates.env.filters["in_lang"] = _in_lang
 
 
 def session_user(request: Request) -> Principal | None:
