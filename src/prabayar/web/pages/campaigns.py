@@ -15,19 +15,19 @@ from markupsafe import Markup, escape
 
 from prabayar.vending.campaigns import CampaignCounts, CampaignInfo
 from prabayar.web.deps import ServicesDep
-from prabayar.web.i18n import language_of
+from prabayar.web.i18n import language_of, translate
 from prabayar.web.pages.guards import PageOperator
 from prabayar.web.pages.rendering import render
 
 router = APIRouter(prefix="/konsol/kampanye")
 CampaignId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
-#: (field, colour, Indonesian, English) in the order the bars are drawn.
+#: (field, colour) in the order the bars are drawn; the legend says ``campaigns.<field>``.
 SERIES = (
-    ("selected", "#c9d3de", "dipilih", "selected"),
-    ("generated", "#0b5394", "dibuat", "generated"),
-    ("delivered", "#e69500", "terkirim", "delivered"),
-    ("confirmed", "#177245", "terkonfirmasi", "confirmed"),
+    ("selected", "#c9d3de"),
+    ("generated", "#0b5394"),
+    ("delivered", "#e69500"),
+    ("confirmed", "#177245"),
 )
 
 
@@ -42,8 +42,9 @@ def chart_svg(rows: list[tuple[str, CampaignCounts]], *, lang: str = "id", width
         f'viewBox="0 0 {width} {height}" class="campaign-chart" font-family="sans-serif" font-size="11">'
     ]
     x = label_w
-    for _field, colour, name_id, name_en in SERIES:
-        name = name_en if lang == "en" else name_id
+    names = {field: translate(f"campaigns.{field}", lang) for field, _ in SERIES}
+    for field, colour in SERIES:
+        name = names[field]
         parts.append(f'<rect x="{x}" y="6" width="10" height="10" fill="{colour}"/>'
                      f'<text x="{x + 14}" y="15">{escape(name)}</text>')  # fmt: skip
         x += 24 + 7 * len(name)
@@ -51,12 +52,12 @@ def chart_svg(rows: list[tuple[str, CampaignCounts]], *, lang: str = "id", width
     for label, counts in rows:
         total = max(counts.selected, 1)
         parts.append(f'<text x="0" y="{y + 2 * bar_h + 3}" font-weight="bold">{escape(label)}</text>')
-        for i, (field, colour, _id, _en) in enumerate(SERIES):
+        for i, (field, colour) in enumerate(SERIES):
             value = int(getattr(counts, field))
             w = round(plot_w * min(value / total, 1.0), 1)
             by = y + i * bar_h
             parts.append(f'<rect x="{label_w}" y="{by}" width="{w}" height="{bar_h - 1}" fill="{colour}">'
-                         f"<title>{escape(field)}: {value:,}</title></rect>"
+                         f"<title>{escape(names[field])}: {value:,}</title></rect>"
                          f'<text x="{label_w + w + 4}" y="{by + bar_h - 1}" font-size="9">'
                          f"{value:,} ({100 * value / total:.0f}%)</text>")  # fmt: skip
         y += 4 * bar_h + gap

@@ -178,7 +178,7 @@ def audit(
     context = {
         "rows": rows, "meter": meter, "actor": actor, "action": action, "since": since, "until": until,
         "page": page, "more": more, "query": {k: v for k, v in query.items() if v},
-        "actors": console_queries.audit_actors(services.vending.engine), "families": audit_words.FILTERS,
+        "actors": console_queries.audit_actors(services.vending.engine), "families": audit_words.filters(lang),
     }  # fmt: skip
     return render(request, "operator/audit.html", context)
 
