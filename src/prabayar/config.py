@@ -52,6 +52,11 @@ class Settings(BaseSettings):
         le=200,
         description="PostgreSQL connections per server process (workers x this must fit max_connections)",
     )
+    async_purchase: bool = Field(
+        default=True,
+        description="PostgreSQL: answer POST /api/v1/channel/purchase on the event loop (psycopg async pool) "
+        "instead of a worker thread; same rules and answers (docs/performance.md)",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     cutoff_wib: str | None = Field(

@@ -562,6 +562,15 @@ class CampaignUseCases(SalesUseCases, ApprovalUseCases):
         self.__dict__["_campaign_flag"] = (time.monotonic() + CAMPAIGN_CACHE_SECONDS, value)
         return value
 
+    def campaign_flag_cached(self) -> bool | None:
+        """``_campaign_deliveries_possible`` from its cache only (no I/O): None when cold."""
+        import time
+
+        flag: tuple[float, bool] | None = self.__dict__.get("_campaign_flag")
+        if flag is None or flag[0] <= time.monotonic():
+            return None
+        return flag[1]
+
     @staticmethod
     def _pending_row(session: Session, meter: Meter) -> CampaignMeterRow | None:
         """The meter's undelivered KCT set made with its current key; older sets made with a key

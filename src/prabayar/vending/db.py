@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session
 #: Execution option that makes a SQLite transaction begin IMMEDIATE.
 CLAIM = "prabayar_claim"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: where a PostgreSQL engine keeps the libpq ``options`` it connects with (search_path, lock_timeout)
+LIBPQ_OPTIONS = "prabayar_libpq_options"
 
 
 class WriterBusy(Exception):
@@ -69,7 +71,10 @@ def create_engine_for(
         kwargs.setdefault("max_overflow", 32)
         kwargs.setdefault("pool_pre_ping", False)
         kwargs.setdefault("pool_recycle", 1800)
-        return create_engine(url, **kwargs)
+        engine = create_engine(url, **kwargs)
+        # the asyncio purchase path (fastpath_async) opens its own connections: same options
+        engine.__dict__[LIBPQ_OPTIONS] = kwargs.get("connect_args", {}).get("options", "")
+        return engine
     backend = parsed.get_backend_name()
     raise ValueError(f"unsupported database {backend!r}: use SQLite or PostgreSQL")
 

@@ -381,6 +381,23 @@ class LeanPurchase(ServiceCore):
         cache.put(code, rule)
         return rule
 
+    def cached_channel_rule(self, code: str) -> ChannelRule | None:
+        """The channel's rule if this process has it cached (no I/O), else None."""
+        return cast(ChannelRule | None, self._caches()["channels"].get(code))
+
+    def tariff_versions_cached(self) -> bool:
+        """Whether the tariff versions are cached (a sale then prices without I/O)."""
+        return self._caches()["tariffs"].get("all") is not None
+
+    def cached_channel_for_key(self, api_key: str) -> ChannelInfo | None:
+        """The channel of an API key if this process has it cached (no I/O), else None."""
+        return cast(ChannelInfo | None, self._caches()["keys"].get(accounts.hash_api_key(api_key)))
+
+    def campaign_flag_cached(self) -> bool | None:
+        """Whether a sale must ask for pending campaign KCTs: False here (no campaigns); the
+        campaign use cases answer from their cache, None when it is cold."""
+        return False
+
     def _tariff_versions(self) -> dict[int, list[tuple[datetime, Decimal]]]:
         cache = self._caches()["tariffs"]
         hit = cache.get("all")
@@ -499,70 +516,11 @@ class LeanPurchase(ServiceCore):
                 run(_USAGE, {"meter": meter_number, "month": month})
                 usage = cur.fetchone()
                 claimed = _replace_bought(claimed, usage[0] if usage else None)
-            meter = cast(Meter, claimed.meter)
-            self._check_sellable(meter)
-            price, cap = self._price(rule, claimed, nominal, now)
-            tid = self._tid_for(meter, now)
-            credit = ElectricityCredit(tid=tid, amount=price.kwh, rnd=secrets.randbelow(16))
-            token = sts.encode(credit, self._decoder_key(meter))
-            customer = claimed.meter.customer
-            reference_number = _reference_number(claimed.unit_code, now)
-            params: dict[str, Any] = {
-                "channel_id": rule.id,
-                "reference": reference,
-                "created_at": _sqlite_time(now) if sqlite else now,
-                "reference_number": reference_number,
-                "meter": claimed.meter.meter_number,
-                "meter_id": claimed.meter.id,
-                "idpel": customer.idpel,
-                "name": customer.name,
-                "tariff_code": claimed.print_code,
-                "va": customer.va,
-                "customer_id": customer.id,
-                "nominal": price.nominal,
-                "admin_fee": price.admin_fee,
-                "meterai": price.meterai,
-                "ppn": price.ppn,
-                "pbjt": price.pbjt,
-                "angsuran": price.angsuran,
-                "stroom": price.stroom,
-                "kwh": int(price.kwh * 100),
-                "rate": int(price.tariff_rp_per_kwh * 100),
-                "pbjt_rate": int(price.pbjt_rate * 1_000_000),
-                "tid": tid,
-                "token": token,
-                "month": month,
-                "cap": int(cap * 100),
-                "actor": rule.code,
-                "detail": json.dumps(
-                    {
-                        "channel_reference": reference,
-                        "kwh": str(price.kwh),
-                        "nominal": price.nominal,
-                        "reference_number": reference_number,
-                        "tid": tid,
-                    },
-                    sort_keys=True,
-                ),
-            }
+            params, result = self._plan_sale(rule, reference, claimed, nominal, now, sqlite=sqlite)
             self._write(cur, run, params, sqlite)
             dbapi.commit()
             committed = True
-            return PurchaseResult(
-                reference_number=reference_number,
-                channel=rule.code,
-                channel_reference=reference,
-                meter_number=claimed.meter.meter_number,
-                idpel=customer.idpel,
-                name=customer.name,
-                tariff_code=claimed.print_code,
-                va=customer.va,
-                token=token,
-                tid=tid,
-                price=price,
-                created_at=now,
-                delivered=False,
-            )
+            return result
         except (VendingError, _Replay, _Stale):
             raise
         except Exception as exc:
@@ -576,6 +534,75 @@ class LeanPurchase(ServiceCore):
                 except Exception:  # a broken connection: the pool replaces it
                     raw.invalidate()
             raw.close()
+
+    def _plan_sale(
+        self, rule: ChannelRule, reference: str, claimed: _Claimed, nominal: int, now: datetime, *, sqlite: bool
+    ) -> tuple[dict[str, Any], PurchaseResult]:
+        """Everything between the claim and the write, without I/O: the refusals (meter,
+        customer, cap), the price, the TID, the token; the write's parameters and the answer.
+        Shared by the blocking path here and the asyncio one (``fastpath_async``)."""
+        meter = cast(Meter, claimed.meter)
+        self._check_sellable(meter)
+        price, cap = self._price(rule, claimed, nominal, now)
+        tid = self._tid_for(meter, now)
+        credit = ElectricityCredit(tid=tid, amount=price.kwh, rnd=secrets.randbelow(16))
+        token = sts.encode(credit, self._decoder_key(meter))
+        customer = claimed.meter.customer
+        reference_number = _reference_number(claimed.unit_code, now)
+        params: dict[str, Any] = {
+            "channel_id": rule.id,
+            "reference": reference,
+            "created_at": _sqlite_time(now) if sqlite else now,
+            "reference_number": reference_number,
+            "meter": claimed.meter.meter_number,
+            "meter_id": claimed.meter.id,
+            "idpel": customer.idpel,
+            "name": customer.name,
+            "tariff_code": claimed.print_code,
+            "va": customer.va,
+            "customer_id": customer.id,
+            "nominal": price.nominal,
+            "admin_fee": price.admin_fee,
+            "meterai": price.meterai,
+            "ppn": price.ppn,
+            "pbjt": price.pbjt,
+            "angsuran": price.angsuran,
+            "stroom": price.stroom,
+            "kwh": int(price.kwh * 100),
+            "rate": int(price.tariff_rp_per_kwh * 100),
+            "pbjt_rate": int(price.pbjt_rate * 1_000_000),
+            "tid": tid,
+            "token": token,
+            "month": month_of(now),
+            "cap": int(cap * 100),
+            "actor": rule.code,
+            "detail": json.dumps(
+                {
+                    "channel_reference": reference,
+                    "kwh": str(price.kwh),
+                    "nominal": price.nominal,
+                    "reference_number": reference_number,
+                    "tid": tid,
+                },
+                sort_keys=True,
+            ),
+        }
+        result = PurchaseResult(
+            reference_number=reference_number,
+            channel=rule.code,
+            channel_reference=reference,
+            meter_number=claimed.meter.meter_number,
+            idpel=customer.idpel,
+            name=customer.name,
+            tariff_code=claimed.print_code,
+            va=customer.va,
+            token=token,
+            tid=tid,
+            price=price,
+            created_at=now,
+            delivered=False,
+        )
+        return params, result
 
     def _write(self, cur: Any, run: Callable[[str, dict[str, Any]], Any], params: dict[str, Any], sqlite: bool) -> None:
         """Every row of the sale: guard, purchase, TID, usage, debt, audit (not yet committed)."""

@@ -22,7 +22,8 @@ from prabayar.web.context import current_request_id, install_log_filter
 from prabayar.web.errors import InvalidJson, InvalidRequest, NotAuthenticated, NotFound, WebError
 from prabayar.web.metrics import MetricsMiddleware, metrics_endpoint, watch_pool
 from prabayar.web.middleware import RequestContextMiddleware
-from prabayar.web.ratelimit import LoginThrottle, RateLimiter, open_storage
+from prabayar.web.purchase_lane import PurchaseLane
+from prabayar.web.ratelimit import AsyncRateLimiter, LoginThrottle, RateLimiter, open_storage
 from prabayar.web.security import TokenSigner
 from prabayar.web.sessions import ServerSessionMiddleware
 from prabayar.web.state import open_state
@@ -46,7 +47,8 @@ class PrabayarApp(FastAPI):
     def build_middleware_stack(self) -> ASGIApp:
         inner = super().build_middleware_stack()
         settings: Settings = self.state.settings
-        return RequestContextMiddleware(BodyLimitMiddleware(inner, max_body=settings.max_json_body))
+        lane = PurchaseLane(inner, self)
+        return RequestContextMiddleware(BodyLimitMiddleware(lane, max_body=settings.max_json_body))
 
 
 def session_secret(settings: Settings) -> str:
@@ -164,6 +166,10 @@ def create_app(settings: Settings | None = None, *, services: Any = None, limits
     app.state.services = services if services is not None else Services.from_settings(settings)
     storage = open_storage(settings.redis_url, key_prefix=settings.redis_prefix)
     app.state.rate_limiter = RateLimiter(storage)
+    app.state.async_rate_limiter = AsyncRateLimiter(
+        app.state.rate_limiter, settings.redis_url, key_prefix=settings.redis_prefix
+    )
+    app.state.purchase_lane = _purchase_lane(settings, app.state.services.vending)
     app.state.limits = limits or Limits()
     app.state.login_throttle = LoginThrottle(storage, app.state.limits.login)
     app.state.trusted_proxies = parse_proxies(settings.trusted_proxies)
@@ -193,6 +199,24 @@ def create_app(settings: Settings | None = None, *, services: Any = None, limits
         watch_pool(engine)
     _document_common_responses(app)
     return app
+
+
+def _purchase_lane(settings: Settings, vending: Any) -> Any:
+    """The event-loop purchase path (``web.purchase_lane``) when the vending service runs the
+    lean path on PostgreSQL and ``PRABAYAR_ASYNC_PURCHASE`` is on; None otherwise."""
+    from prabayar.vending.fastpath import LeanPurchase
+
+    engine = getattr(vending, "engine", None)
+    if not settings.async_purchase or not isinstance(vending, LeanPurchase) or engine is None:
+        return None
+    if engine.dialect.name != "postgresql":
+        return None
+    from prabayar.vending.db import LIBPQ_OPTIONS
+    from prabayar.vending.fastpath_async import AsyncLeanPurchase
+
+    url = engine.url.render_as_string(hide_password=False)
+    options = str(engine.__dict__.get(LIBPQ_OPTIONS, ""))
+    return AsyncLeanPurchase(vending, url, pool_size=settings.db_pool_size, options=options)
 
 
 def _document_common_responses(app: FastAPI) -> None:

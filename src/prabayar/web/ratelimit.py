@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from limits import RateLimitItemPerSecond
 from limits.storage import MemoryStorage, RedisStorage, Storage
@@ -75,6 +76,50 @@ class RateLimiter:
     def _retry_after(self, item: RateLimitItemPerSecond, key: str) -> int:
         stats = self._strategy.get_window_stats(item, key)
         return max(1, math.ceil(stats.reset_time - time.time()))
+
+
+class AsyncRateLimiter:
+    """The same moving-window limits for code on the event loop (the purchase lane).
+
+    On Redis it uses ``limits``' asyncio storage with the same key prefix as the blocking
+    :class:`RateLimiter`, so both count into one budget per key; in memory it calls the
+    process's blocking limiter directly (no I/O, nothing to wait for).
+    """
+
+    def __init__(self, blocking: RateLimiter, redis_url: str | None, *, key_prefix: str = "prabayar") -> None:
+        self.blocking = blocking
+        self._strategy: Any = None
+        if redis_url:
+            from limits.aio.storage import RedisStorage as AsyncRedisStorage
+            from limits.aio.strategies import MovingWindowRateLimiter as AsyncMovingWindow
+
+            url = "async+" + redis_url if not redis_url.startswith("async+") else redis_url
+            storage = AsyncRedisStorage(url, implementation="redispy", key_prefix=f"{key_prefix}:limits")
+            self._strategy = AsyncMovingWindow(storage)
+
+    async def hit(self, key: str, limit: Limit) -> None:
+        if limit.count <= 0:
+            return
+        if self._strategy is None:
+            self.blocking.hit(key, limit)
+            return
+        item = limit.item()
+        if not await self._strategy.hit(item, key):
+            raise RateLimited(retry_after=await self._retry_after(item, key))
+
+    async def check(self, key: str, limit: Limit) -> None:
+        if limit.count <= 0:
+            return
+        if self._strategy is None:
+            self.blocking.check(key, limit)
+            return
+        item = limit.item()
+        if not await self._strategy.test(item, key):
+            raise RateLimited(retry_after=await self._retry_after(item, key))
+
+    async def _retry_after(self, item: RateLimitItemPerSecond, key: str) -> int:
+        stats = await self._strategy.get_window_stats(item, key)
+        return max(1, math.ceil(float(stats.reset_time) - time.time()))
 
 
 @dataclass(frozen=True)
