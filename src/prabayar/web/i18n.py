@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
 from babel.messages.pofile import read_po
 from starlette.requests import Request
@@ -28,6 +29,7 @@ DEFAULT_LANGUAGE = "id"
 LANG_COOKIE = "lang"
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
+T = TypeVar("T")
 
 
 def po_path(lang: str) -> Path:
@@ -120,7 +122,7 @@ def labeller(lang: str) -> Callable[[str, object], str]:
     return label
 
 
-def pick(lang: str, indonesian: str, english: str) -> str:
+def pick(lang: str, indonesian: T, english: T) -> T:
     """Choose between two texts that come from elsewhere (e.g. an error's two messages).
 
     The one place a language is chosen between two given texts: the web's own words are in the
@@ -139,3 +141,19 @@ def in_language(value: object, lang: str) -> str:
     if hasattr(value, "id") and hasattr(value, "en"):
         return pick(lang, str(value.id), str(value.en))
     return "" if value is None else str(value)
+
+
+def notice_text(notice: Mapping[str, object], lang: str) -> str:
+    """A one-time notice (``rendering.flash``) in ``lang``: a catalogue ``key`` whose ``{name}``
+    placeholders take ``params`` (a param given in both languages, like an approval's kind, as
+    ``[id, en]``), or two texts from elsewhere (``id`` / ``en``, e.g. an error's messages)."""
+    key = notice.get("key")
+    if not isinstance(key, str):
+        return in_language(notice, lang)
+    raw = notice.get("params")
+    params = raw if isinstance(raw, Mapping) else {}
+    words = {
+        str(name): in_language(value, lang) if isinstance(value, (list, tuple, Mapping)) else str(value)
+        for name, value in params.items()
+    }
+    return translate(key, lang).format(**words)

@@ -13,15 +13,11 @@ from typing import Any
 from fpdf import FPDF
 
 from prabayar.vending.receipt import FOOTER, TITLE
+from prabayar.web.i18n import translate
 
 WIB = timezone(timedelta(hours=7), "WIB")
 _LABEL_WIDTH = 17
 _PAGE_WIDTH_MM = 100
-
-_HEADINGS = {
-    "id": ("WAKTU BELI", "KANAL"),
-    "en": ("TIME OF SALE", "CHANNEL"),
-}
 
 
 def _latin1(text: str) -> str:
@@ -30,7 +26,7 @@ def _latin1(text: str) -> str:
 
 def receipt_lines(purchase: Any, channel_name: str, lang: str = "id") -> list[tuple[str, str]]:
     """(label, value) rows of the PDF: the struk's lines after the time of sale and the channel."""
-    when, channel = _HEADINGS.get(lang, _HEADINGS["id"])
+    when, channel = translate("receipt.pdf_sold_at", lang), translate("receipt.pdf_channel", lang)
     sold = purchase.created_at.astimezone(WIB).strftime("%d-%m-%Y %H:%M:%S WIB")
     return [(when, sold), (channel, channel_name), *purchase.receipt.lines()]
 

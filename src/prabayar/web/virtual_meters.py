@@ -29,6 +29,7 @@ from prabayar.meter import (
 )
 from prabayar.sts import BaseDate, TidRolloverError, datetime_from_tid, tid_from_datetime
 from prabayar.web.errors import WebError
+from prabayar.web.i18n import pick, translate
 from prabayar.web.pages.rendering import kwh as kwh_text
 from prabayar.web.services import Services
 
@@ -158,15 +159,15 @@ class VirtualMeters:
     def view(self, meter: Meter, lang: str, last: dict[str, Any] | None) -> MeterView:
         """The LCD after the last key-in (kept for one page view), else the idle display."""
         status = meter.status()
-        idle = status.lines_en if lang == "en" else status.lines_id
+        idle = pick(lang, status.lines_id, status.lines_en)  # the meter's own two-language LCD
         if last:
-            lines = last["en"] if lang == "en" else last["id"]
+            lines = pick(lang, last["id"], last["en"])
             main, sub = lines[0], " ".join(lines[1:])
         else:
             main, sub = idle[0], " ".join(idle[1:])
         tamper = None
         if status.tamper is not None:
-            tamper = status.tamper.label_en if lang == "en" else status.tamper.label_id
+            tamper = pick(lang, status.tamper.label_id, status.tamper.label_en)
         events = list(reversed(meter.state.events[-12:]))
         return MeterView(
             meter_number=status.meter_number,
@@ -176,7 +177,10 @@ class VirtualMeters:
             relay_on=status.relay.value == "closed",
             led=str(status.led.value).split("_")[0],
             tamper=tamper,
-            events=[_Event(e.at, e.kind, e.detail, event_words(e.kind, e.detail, lang)) for e in events],
+            events=[
+                _Event(e.at, e.kind, e.detail, event_words(e.kind, e.detail, lang), lang == DETAIL_LANGUAGE)
+                for e in events
+            ],
         )
 
 
@@ -189,6 +193,12 @@ class _Event:
     kind: str
     text: str
     words: str
+    #: the technical detail is shown (after the kind) only on a page in its own language
+    detail_shown: bool = False
+
+
+#: The language the meter writes its log details in (technical English, like support's facts).
+DETAIL_LANGUAGE = "en"
 
 
 _CREDIT = re.compile(r"^credit \+([0-9.]+) kWh, total ([0-9.]+) kWh\b")
@@ -204,14 +214,14 @@ def event_words(kind: str, detail: str, lang: str) -> str:
     (the page then shows the kind alone, plus the technical detail in English)."""
     if kind == "token_accepted" and (credit := _CREDIT.match(detail)):
         added, total = _comma(credit[1]), _comma(credit[2])
-        return f"+{added} kWh, total {total} kWh" if lang == "en" else f"+{added} kWh, sisa {total} kWh"
+        return translate("meter_log.credit", lang).format(added=added, total=total)
     if kind == "unknown_code" and (code := _CODE.fullmatch(detail)):
         return code[1]
     if kind == "token_rejected":
         if detail.endswith("already used"):
-            return "(already used)" if lang == "en" else "(sudah dipakai)"
+            return translate("meter_log.already_used", lang)
         if detail.startswith("crc:"):
-            return "(wrong token or another meter's)" if lang == "en" else "(token salah atau untuk meter lain)"
+            return translate("meter_log.wrong_token", lang)
     return ""
 
 

@@ -17,7 +17,7 @@ from prabayar.web.deps import LimiterDep, ServicesDep
 from prabayar.web.errors import WebError
 from prabayar.web.i18n import language_of, pick
 from prabayar.web.pages.guards import Csrf, PageCustomer, PageOperator
-from prabayar.web.pages.rendering import flash, render
+from prabayar.web.pages.rendering import flash, flash_texts, render
 from prabayar.web.ratelimit import Limit
 from prabayar.web.sessions import rotate_session
 
@@ -61,15 +61,11 @@ def add_meter(
         )
     except WebError as exc:
         if exc.status_code == 429:
-            flash(request, "Terlalu banyak percobaan. Coba lagi nanti.", "Too many attempts. Try again later.", "error")
+            flash(request, "account.too_many_attempts", kind="error")
         else:
-            flash(request, exc.message_id or "", exc.message_en or "", kind="error")
+            flash_texts(request, exc.message_id or "", exc.message_en or "")
         return RedirectResponse("/akun#tambah", status_code=303)
-    flash(
-        request,
-        f"Meter {meter.meter_number} ({meter.name}) ditambahkan ke akun Anda.",
-        f"Meter {meter.meter_number} ({meter.name}) added to your account.",
-    )
+    flash(request, "meters.linked", meter=meter.meter_number, name=meter.name)
     return RedirectResponse("/akun", status_code=303)
 
 
@@ -106,7 +102,7 @@ def password_change(
     _end_other_sessions(request, customer.subject)
     rotate_session(request)  # this browser stays signed in, under a new session id
     request.session["user"] = dict(request.session.get("user") or {})
-    flash(request, "Kata sandi diganti. Sesi lain akun ini diakhiri.", "Password changed. Other sessions ended.")
+    flash(request, "account.password_changed")
     return RedirectResponse("/akun", status_code=303)
 
 
@@ -148,7 +144,7 @@ def reset_password(
         form = {"username": username}
         return render(request, "customer/reset.html", {"form": form, "error": error}, status_code=422)
     _end_other_sessions(request, username.strip())
-    flash(request, "Kata sandi diganti. Silakan masuk.", "Password changed. Please log in.")
+    flash(request, "reset.done")
     return RedirectResponse("/masuk", status_code=303)
 
 

@@ -14,19 +14,10 @@ from fastapi.responses import RedirectResponse, Response
 from prabayar.web.deps import ServicesDep
 from prabayar.web.errors import Forbidden, WebError
 from prabayar.web.pages.guards import Csrf, PageOperator
-from prabayar.web.pages.rendering import flash, render
+from prabayar.web.pages.rendering import flash, flash_texts, render
 
 router = APIRouter(prefix="/konsol/persetujuan")
 ApprovalId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-
-
-def pending_message(request: Any) -> tuple[str, str]:
-    """The notice a maker sees: the request is recorded and waits, with its id."""
-    label_id, label_en = request.label
-    return (
-        f"{label_id}: menunggu persetujuan admin lain, id {request.id}.",
-        f"{label_en}: pending approval by another admin, id {request.id}.",
-    )
 
 
 def _grouped(token: str) -> str:
@@ -47,18 +38,16 @@ def _decide(request: Request, operator: Any, call: Any) -> Response:
             raise Forbidden("Hanya admin yang dapat memutuskan.", "Only an admin can decide.")
         done = call()
     except WebError as exc:
-        flash(request, exc.message_id, exc.message_en, kind="error")
+        flash_texts(request, exc.message_id, exc.message_en)
         return RedirectResponse("/konsol/persetujuan", status_code=303)
-    label_id, label_en = done.label
-    if done.status.value == "approved":
+    what = done.label
+    if done.status.value == "approved" and done.tokens:
         listed = " | ".join(_grouped(t) for t in done.tokens)
-        extra_id = f" Token: {listed}" if listed else ""
-        extra_en = f" Tokens: {listed}" if listed else ""
-        flash(
-            request, f"Id {done.id} ({label_id}) disetujui.{extra_id}", f"Id {done.id} ({label_en}) approved.{extra_en}"
-        )
+        flash(request, "approvals.approved_tokens", id=str(done.id), what=what, tokens=listed)
+    elif done.status.value == "approved":
+        flash(request, "approvals.approved_notice", id=str(done.id), what=what)
     else:
-        flash(request, f"Id {done.id} ({label_id}) ditolak.", f"Id {done.id} ({label_en}) rejected.")
+        flash(request, "approvals.rejected_notice", id=str(done.id), what=what)
     return RedirectResponse("/konsol/persetujuan", status_code=303)
 
 

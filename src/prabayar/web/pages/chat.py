@@ -38,7 +38,7 @@ from prabayar.web.chat_bus import ChatBus, open_bus
 from prabayar.web.deps import LimiterDep, LimitsDep, ServicesDep
 from prabayar.web.errors import NotFound, WebError
 from prabayar.web.pages.guards import Csrf, PageCustomer, PageOperator
-from prabayar.web.pages.rendering import flash, render
+from prabayar.web.pages.rendering import flash, flash_texts, render
 from prabayar.web.security import Principal
 from prabayar.web.services import Services
 
@@ -230,9 +230,9 @@ def agent_opens_ticket(
     try:
         ticket = chat_call(chats.open_ticket, chat_id, operator.subject, diagnosis)
     except WebError as exc:
-        flash(request, exc.message_id, exc.message_en, kind="error")
+        flash_texts(request, exc.message_id, exc.message_en)
         return RedirectResponse(f"/konsol/obrolan/{chat_id}", status_code=303)
-    flash(request, f"Tiket {ticket.number} dibuat dari obrolan.", f"Ticket {ticket.number} opened from the chat.")
+    flash(request, "chat.ticket_opened", number=ticket.number)
     return RedirectResponse(f"/konsol/tiket/{ticket.number}", status_code=303)
 
 

@@ -41,14 +41,14 @@ def reply(request: Request, number: str, _: Csrf, customer: PageCustomer, servic
           limiter: LimiterDep, limits: LimitsDep, text: Words = "") -> Response:  # fmt: skip
     limiter.hit(f"ticket-reply:{customer.subject}", limits.meter_entries)
     response = _step(request, services, customer, number, _customer_tickets(services).reply, text)
-    flash(request, "Balasan Anda ditambahkan ke tiket.", "Your reply was added to the ticket.")
+    flash(request, "mytickets.replied")
     return response
 
 
 @router.post("/{number}/konfirmasi")
 def confirm(request: Request, number: str, _: Csrf, customer: PageCustomer, services: ServicesDep) -> Response:
     response = _step(request, services, customer, number, _customer_tickets(services).confirm)
-    flash(request, "Terima kasih. Tiket ditutup.", "Thank you. The ticket is closed.")
+    flash(request, "mytickets.confirmed")
     return response
 
 
@@ -56,5 +56,5 @@ def confirm(request: Request, number: str, _: Csrf, customer: PageCustomer, serv
 def reopen(request: Request, number: str, _: Csrf, customer: PageCustomer, services: ServicesDep,
            reason: Words = "") -> Response:  # fmt: skip
     response = _step(request, services, customer, number, _customer_tickets(services).reopen, reason)
-    flash(request, "Tiket dibuka kembali; petugas akan menindaklanjuti.", "Ticket reopened; an agent will follow up.")
+    flash(request, "mytickets.reopened")
     return response

@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from prabayar.web.api.support import run_diagnosis, support_call, tickets_of
 from prabayar.web.deps import LimiterDep, LimitsDep, ServicesDep
 from prabayar.web.errors import InvalidRequest, NotFound, WebError
-from prabayar.web.i18n import MESSAGES, language_of, pick
+from prabayar.web.i18n import MESSAGES, language_of, pick, translate
 from prabayar.web.pages.guards import Csrf, PageCustomer
 from prabayar.web.pages.rendering import WIB, flash, render
 from prabayar.web.receipt_pdf import receipt_pdf_bytes
@@ -241,11 +241,10 @@ def complaint_form(request: Request, customer: PageCustomer, services: ServicesD
     )
 
 
-# Categories a customer can pick (support's ticket categories), with their labels.
-COMPLAINT_CATEGORIES: tuple[tuple[str, str, str], ...] = tuple(
-    (code, *MESSAGES[f"category.{code}"])
-    for code in ("typo", "already_used", "wrong_meter", "sale_not_completed", "tamper", "broken_meter", "other")
-)
+# Categories a customer can pick (support's ticket categories); their words are ``category.<code>``.
+COMPLAINT_CATEGORIES: tuple[str, ...] = (
+    "typo", "already_used", "wrong_meter", "sale_not_completed", "tamper", "broken_meter", "other",
+)  # fmt: skip
 
 
 @router.post("/pengaduan")
@@ -268,12 +267,8 @@ def complaint_submit(
         "categories": COMPLAINT_CATEGORIES,
         "form": form | {"token": token, "display": display},
     }
-    if category not in {c[0] for c in COMPLAINT_CATEGORIES} or len(description.strip()) < 10:
-        context["error"] = pick(
-            lang,
-            "Pilih kategori dan jelaskan masalahnya (minimal 10 karakter).",
-            "Choose a category and describe the problem (at least 10 characters).",
-        )
+    if category not in COMPLAINT_CATEGORIES or len(description.strip()) < 10:
+        context["error"] = translate("complaint.incomplete", lang)
         context["tickets"] = services.customer_tickets(customer)
         return render(request, "customer/complaint.html", context, status_code=422)
     if token.strip() or display.strip():
@@ -298,9 +293,5 @@ def complaint_submit(
         )
     else:
         ticket = services.open_complaint(customer, meter_number, category, description, contact)
-    flash(
-        request,
-        f"Pengaduan diterima. Nomor tiket: {ticket.number}",
-        f"Complaint received. Ticket number: {ticket.number}",
-    )
+    flash(request, "complaint.received", number=ticket.number)
     return RedirectResponse("/pengaduan", status_code=303)

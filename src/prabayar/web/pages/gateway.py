@@ -15,7 +15,7 @@ from prabayar.web.deps import ServicesDep
 from prabayar.web.errors import Forbidden, WebError
 from prabayar.web.i18n import language_of, pick
 from prabayar.web.pages.guards import Csrf, PageOperator
-from prabayar.web.pages.rendering import flash, render
+from prabayar.web.pages.rendering import flash, flash_texts, render
 
 router = APIRouter(prefix="/konsol/h2h")
 _HOME = "/konsol/h2h"
@@ -84,13 +84,9 @@ def add_partner(
             bank_codes=bank_codes.split(), sources=sources.split(), actor=operator.subject, admin_fee=admin_fee,
         )  # fmt: skip
     except WebError as exc:
-        flash(request, exc.message_id, exc.message_en, kind="error")
+        flash_texts(request, exc.message_id, exc.message_en)
         return RedirectResponse(_HOME, status_code=303)
-    flash(
-        request,
-        f"Mitra {partner.channel} ditambahkan (port {partner.port}).",
-        f"Partner {partner.channel} added (port {partner.port}).",
-    )
+    flash(request, "gateway.partner_added", channel=partner.channel, port=str(partner.port))
     return RedirectResponse(_HOME, status_code=303)
 
 
@@ -106,7 +102,7 @@ def remove_partner(
         _admin_only(operator)
         services.call(services.vending.remove_gateway_partner, channel[:16], actor=operator.subject)
     except WebError as exc:
-        flash(request, exc.message_id, exc.message_en, kind="error")
+        flash_texts(request, exc.message_id, exc.message_en)
         return RedirectResponse(_HOME, status_code=303)
-    flash(request, f"Mitra {channel[:16]} dihapus.", f"Partner {channel[:16]} removed.")
+    flash(request, "gateway.partner_removed", channel=channel[:16])
     return RedirectResponse(_HOME, status_code=303)

@@ -15,7 +15,7 @@ from fastapi.responses import Response
 
 from prabayar.web.deps import ServicesDep
 from prabayar.web.errors import Forbidden, InvalidRequest, WebError
-from prabayar.web.i18n import language_of, pick
+from prabayar.web.i18n import language_of, pick, translate
 from prabayar.web.pages.guards import Csrf, PageOperator
 from prabayar.web.pages.rendering import render
 from prabayar.web.security import Principal
@@ -124,60 +124,60 @@ def _opt(text: str) -> str | None:
 
 Action = Callable[[Any, str, dict[str, str]], Any]
 
-#: action -> (roles, page, what to call, notice (id, en))
-ACTIONS: dict[str, tuple[tuple[str, ...], str, Action, tuple[str, str]]] = {
+#: action -> (roles, page, what to call, the notice's catalogue key)
+ACTIONS: dict[str, tuple[tuple[str, ...], str, Action, str]] = {
     "register_customer": (STAFF, "customers", lambda v, who, f: v.register_customer(
         who, idpel=f["idpel"], name=f["name"], address=f["address"], tariff=f["tariff"],
         power_va=_int(f["power_va"], "VA"), unit=_opt(f.get("unit", "")), phone=_opt(f.get("phone", "")),
-        reason=f["reason"]), ("Pelanggan terdaftar.", "Customer registered.")),
+        reason=f["reason"]), "md.done.register_customer"),
     "change_power": (STAFF, "customers", lambda v, who, f: v.change_power(
         who, f["idpel"], _int(f["power_va"], "VA"), f["reason"], tariff=_opt(f.get("tariff", ""))),
-        ("Daya diubah.", "Power changed.")),
+        "md.done.change_power"),
     "update_customer": (STAFF, "customers", lambda v, who, f: v.update_customer(
         who, f["idpel"], f["reason"], name=_opt(f.get("name", "")), address=_opt(f.get("address", "")),
-        phone=_opt(f.get("phone", "")), unit=_opt(f.get("unit", ""))), ("Data pelanggan diubah.", "Customer updated.")),
+        phone=_opt(f.get("phone", "")), unit=_opt(f.get("unit", ""))), "md.done.update_customer"),
     "block": (STAFF, "customers", lambda v, who, f: v.block_customer(who, f["idpel"], f["reason"]),
-              ("Pelanggan diblokir.", "Customer blocked.")),
+              "md.done.block"),
     "unblock": (STAFF, "customers", lambda v, who, f: v.unblock_customer(who, f["idpel"], f["reason"]),
-                ("Blokir dibuka.", "Customer unblocked.")),
+                "md.done.unblock"),
     "close": (STAFF, "customers", lambda v, who, f: v.close_customer(who, f["idpel"], f["reason"]),
-              ("Pelanggan berhenti langganan.", "Customer closed.")),
+              "md.done.close"),
     "register_meter": (STAFF, "customers", lambda v, who, f: v.register_meter(
         who, f["meter_number"], sgc=f["sgc"], tariff_index=f.get("tariff_index", "01"), krn=f["krn"],
         key_type=f.get("key_type", "2"), ea=f.get("ea", "07"), dkga=f.get("dkga", "04"),
-        base_date=f.get("base_date", "2014"), reason=f["reason"]), ("Meter terdaftar di gudang.", "Meter registered.")),
+        base_date=f.get("base_date", "2014"), reason=f["reason"]), "md.done.register_meter"),
     "install_meter": (STAFF, "customers", lambda v, who, f: v.install_meter(who, f["meter_number"], f["idpel"],
                                                                              f["reason"]),
-                      ("Meter terpasang.", "Meter installed.")),
+                      "md.done.install_meter"),
     "remove_meter": (STAFF, "customers", lambda v, who, f: v.remove_meter(who, f["meter_number"], f["reason"]),
-                     ("Meter dibongkar.", "Meter removed.")),
+                     "md.done.remove_meter"),
     "broken_meter": (STAFF, "customers", lambda v, who, f: v.mark_meter_broken(who, f["meter_number"], f["reason"]),
-                     ("Meter ditandai rusak.", "Meter marked broken.")),
+                     "md.done.broken_meter"),
     "add_channel": (ADMIN, "channels", lambda v, who, f: v.add_channel(
         who, f["code"], f["reason"], name=_opt(f.get("name", "")), kind=f.get("kind", "aggregator"),
         admin_fee=f.get("admin_fee", "0") or "0",
         purchases_per_minute=_int(f.get("purchases_per_minute", "600") or "600", "limit"),
-        allowed_nominals=_opt(f.get("nominals", ""))), ("Loket ditambahkan.", "Channel added.")),
+        allowed_nominals=_opt(f.get("nominals", ""))), "md.done.add_channel"),
     "update_channel": (ADMIN, "channels", lambda v, who, f: v.update_channel(
         who, f["code"], f["reason"], admin_fee=_opt(f.get("admin_fee", "")),
         purchases_per_minute=_int(f["purchases_per_minute"], "limit") if f.get("purchases_per_minute") else None,
-        allowed_nominals=_opt(f.get("nominals", ""))), ("Aturan loket diubah.", "Channel rules changed.")),
+        allowed_nominals=_opt(f.get("nominals", ""))), "md.done.update_channel"),
     "rotate_key": (ADMIN, "channels", lambda v, who, f: v.rotate_channel_key(who, f["code"], f["reason"]),
-                   ("Kunci API baru dibuat.", "New API key made.")),
+                   "md.done.rotate_key"),
     "disable_channel": (ADMIN, "channels", lambda v, who, f: v.disable_channel(who, f["code"], f["reason"]),
-                        ("Loket dinonaktifkan.", "Channel disabled.")),
+                        "md.done.disable_channel"),
     "tariff_version": (ADMIN, "reference", lambda v, who, f: v.request_tariff_version(
         who, f["tariff"], f["rp_per_kwh"], _when(f["effective_from"]), f["reason"]),
-        ("Versi tarif menunggu persetujuan admin lain.", "Tariff version waits for another admin's approval.")),
+        "md.done.tariff_version"),
     "unit_rate": (ADMIN, "reference", lambda v, who, f: v.set_unit_tax_rate(who, f["unit"], f["tariff"],
                                                                              f["pbjt_rate"], f["reason"]),
-                  ("Tarif PBJT-TL diubah.", "PBJT-TL rate changed.")),
+                  "md.done.unit_rate"),
     "add_unit": (ADMIN, "reference", lambda v, who, f: v.add_unit(who, f["code"], f["uid_name"], f["up3_name"],
                                                                    f["reason"], default_rate=f.get("pbjt", "0") or "0"),
-                 ("Unit ditambahkan.", "Unit added.")),
+                 "md.done.add_unit"),
     "key_import": (ADMIN, "reference", lambda v, who, f: v.request_vending_key_import(
         who, f["sgc"], f["krn"], f["wrapped_key_hex"], f["reason"], dkga=_opt(f.get("dkga", ""))),
-        ("Impor kunci menunggu persetujuan admin lain.", "Key import waits for another admin's approval.")),
+        "md.done.key_import"),
 }  # fmt: skip
 
 
@@ -200,7 +200,7 @@ async def action(request: Request, _: Csrf, operator: PageOperator, services: Se
     except WebError as exc:
         failed = {"error": pick(lang, exc.message_id, exc.message_en), "code": exc.response_code, "form": form}
         return _page(request, services, operator, page, failed, exc.status_code, back)
-    extra: dict[str, Any] = {"notice": pick(lang, *notice)}
+    extra: dict[str, Any] = {"notice": translate(notice, lang)}
     if name == "add_channel":
         extra["new_key"] = result[1]
     elif name == "rotate_key":

@@ -15,7 +15,17 @@ from jinja2.runtime import Context
 
 from prabayar.web.diagnosis_words import candidate_words, evidence_words, source_words, token_class
 from prabayar.web.errors import WebError
-from prabayar.web.i18n import DEFAULT_LANGUAGE, in_language, labeller, language_of, pick, translate, translator
+from prabayar.web.i18n import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    in_language,
+    labeller,
+    language_of,
+    notice_text,
+    pick,
+    translate,
+    translator,
+)
 from prabayar.web.security import Principal, new_csrf_token
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -137,6 +147,12 @@ def csrf_token(request: Request) -> str:
     return token
 
 
+def _notice(stored: object, lang: str) -> dict[str, str] | None:
+    if not isinstance(stored, dict):
+        return None
+    return {"kind": str(stored.get("kind", "ok")), "text": notice_text(stored, lang)}
+
+
 def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:
     lang = language_of(request)
     user = session_user(request)
@@ -149,14 +165,21 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
         "path": request.url.path,
         # where the language switch returns to: this page with its query (a search, a filter)
         "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
-        "flash": request.session.pop("flash", None),
+        "flash": _notice(request.session.pop("flash", None), lang),
+        "switch_to": next(other for other in LANGUAGES if other != lang),
     }
     full.update(context or {})
     return templates.TemplateResponse(request, name, full, status_code=status_code)
 
 
-def flash(request: Request, message_id: str, message_en: str, kind: str = "ok") -> None:
-    """A one-time notice shown on the next page."""
+def flash(request: Request, key: str, *, kind: str = "ok", **params: str | tuple[str, str]) -> None:
+    """A one-time notice shown on the next page: a catalogue key and its ``{name}`` values (kept
+    in the session, so the next page words it in its own language)."""
+    request.session["flash"] = {"kind": kind, "key": key, "params": params}
+
+
+def flash_texts(request: Request, message_id: str, message_en: str, kind: str = "error") -> None:
+    """A one-time notice whose two texts come from elsewhere (an error's own messages)."""
     request.session["flash"] = {"kind": kind, "id": message_id, "en": message_en}
 
 

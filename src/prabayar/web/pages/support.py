@@ -27,9 +27,8 @@ from prabayar.web.api.support import (
 from prabayar.web.deps import LimiterDep, LimitsDep, ServicesDep
 from prabayar.web.errors import InvalidRequest, WebError
 from prabayar.web.i18n import language_of, pick
-from prabayar.web.pages.approvals import pending_message
 from prabayar.web.pages.guards import Csrf, PageCustomer, PageOperator, PageUser
-from prabayar.web.pages.rendering import flash, render
+from prabayar.web.pages.rendering import flash, flash_texts, render
 from prabayar.web.security import Principal
 from prabayar.web.services import Services
 
@@ -111,8 +110,7 @@ def complain_from_diagnosis(
         description=description or f"token: {token} / display: {display}", contact=contact,
         typed=token, display=display,
     )  # fmt: skip
-    flash(request, f"Pengaduan diterima. Nomor tiket: {ticket.number}",
-          f"Complaint received. Ticket number: {ticket.number}")  # fmt: skip
+    flash(request, "complaint.received", number=ticket.number)
     target = "/pengaduan/tiket/" if user.role == "customer" else "/konsol/tiket/"
     return RedirectResponse(target + ticket.number, status_code=303)
 
@@ -228,9 +226,9 @@ def desk_open(
             typed=token, display=display,
         )  # fmt: skip
     except WebError as exc:
-        flash(request, exc.message_id, exc.message_en, kind="error")
+        flash_texts(request, exc.message_id, exc.message_en)
         return RedirectResponse("/konsol/tiket", status_code=303)
-    flash(request, f"Tiket {ticket.number} dibuat.", f"Ticket {ticket.number} opened.")
+    flash(request, "desk.ticket_opened", number=ticket.number)
     return RedirectResponse(f"/konsol/tiket/{ticket.number}", status_code=303)
 
 
@@ -297,13 +295,13 @@ def desk_action(
             pending = support_call(lambda: services.call(tickets.replace_meter, number, me,
                                                          new_meter_number.strip(), _kwh(carried_kwh)))  # fmt: skip
     except WebError as exc:
-        flash(request, exc.message_id, exc.message_en, kind="error")
+        flash_texts(request, exc.message_id, exc.message_en)
         return RedirectResponse(f"/konsol/tiket/{number}", status_code=303)
     if issued:
         listed = " | ".join(" ".join(t[i : i + 4] for i in range(0, 20, 4)) for t in issued)
-        flash(request, f"Token diterbitkan: {listed}", f"Tokens issued: {listed}")
+        flash(request, "desk.tokens_issued", tokens=listed)
     if pending is not None:
-        flash(request, *pending_message(pending))
+        flash(request, "approvals.pending_notice", what=pending.label, id=str(pending.id))
     return RedirectResponse(f"/konsol/tiket/{number}", status_code=303)
 
 
