@@ -74,7 +74,7 @@ def prepare(url: str, schema: str | None) -> None:
     engine.dispose()
 
 
-def child(url: str, schema: str | None, path: Path, batch_size: int) -> dict[str, Any]:
+def child(url: str, schema: str | None, path: Path, batch_size: int, writers: int | None) -> dict[str, Any]:
     """One import in this process; returns time, counts and peak RSS."""
     from prabayar.vending.keystore import MasterKey, SoftwareKeyStore
     from prabayar.vending.service import VendingService
@@ -82,15 +82,17 @@ def child(url: str, schema: str | None, path: Path, batch_size: int) -> dict[str
     engine = _engine(url, schema)
     service = VendingService(engine, SoftwareKeyStore(engine, MasterKey.generate()))
     start = time.perf_counter()
-    summary = service.import_customers(path, actor="bench", server=True, batch_size=batch_size)
+    summary = service.import_customers(path, actor="bench", server=True, batch_size=batch_size, writers=writers)
     seconds = time.perf_counter() - start
     engine.dispose()
     rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {"seconds": seconds, "summary": summary.line(), "rows": summary.rows, "max_rss_mib": rss_kib / 1024}
 
 
-def run_child(url: str, schema: str | None, path: Path, batch_size: int) -> dict[str, Any]:
+def run_child(url: str, schema: str | None, path: Path, batch_size: int, writers: int | None) -> dict[str, Any]:
     args = [sys.executable, __file__, "--child", "--url", url, "--file", str(path), "--batch-size", str(batch_size)]
+    if writers:
+        args += ["--writers", str(writers)]
     if schema:
         args += ["--schema", schema]
     out = subprocess.run(args, check=True, capture_output=True, text=True, cwd=ROOT)
@@ -187,6 +189,7 @@ def main() -> None:
     parser.add_argument("--sqlite-rows", type=int, default=100_000)
     parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/prabayar_import")
     parser.add_argument("--batch-size", type=int, default=20_000)
+    parser.add_argument("--writers", type=int, help="batch writers on PostgreSQL (default: the import's own)")
     parser.add_argument("--skip-rerun", action="store_true")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -194,7 +197,7 @@ def main() -> None:
     parser.add_argument("--file", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.url, args.schema, Path(args.file), args.batch_size)))
+        print(json.dumps(child(args.url, args.schema, Path(args.file), args.batch_size, args.writers)))
         return
 
     report: dict[str, Any] = {"load_avg_start": os.getloadavg()}
@@ -204,18 +207,18 @@ def main() -> None:
         schema = "import_bench"
         report["ceiling"] = copy_ceilings(args.pg_url, big, args.rows)
         prepare(args.pg_url, schema)
-        report["pg_fresh"] = run_child(args.pg_url, schema, big, args.batch_size)
+        report["pg_fresh"] = run_child(args.pg_url, schema, big, args.batch_size, args.writers)
         if not args.skip_rerun:
-            report["pg_rerun"] = run_child(args.pg_url, schema, big, args.batch_size)
+            report["pg_rerun"] = run_child(args.pg_url, schema, big, args.batch_size, args.writers)
         prepare(args.pg_url, schema)
-        report["pg_small_fresh"] = run_child(args.pg_url, schema, small, args.batch_size)
+        report["pg_small_fresh"] = run_child(args.pg_url, schema, small, args.batch_size, args.writers)
         drop_schema(args.pg_url, schema)
     sqlite_file = DATA / f"bench-{secrets.token_hex(4)}.sqlite3"
     url = f"sqlite:///{sqlite_file}"
     prepare(url, None)
     sqlite_csv = region_csv(args.sqlite_rows)
-    report["sqlite_fresh"] = run_child(url, None, sqlite_csv, args.batch_size)
-    report["sqlite_rerun"] = run_child(url, None, sqlite_csv, args.batch_size)
+    report["sqlite_fresh"] = run_child(url, None, sqlite_csv, args.batch_size, None)
+    report["sqlite_rerun"] = run_child(url, None, sqlite_csv, args.batch_size, None)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{sqlite_file}{suffix}").unlink(missing_ok=True)
     (sqlite_file.parent / "prabayar.masterkey").unlink(missing_ok=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from contextlib import ExitStack
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -25,8 +27,10 @@ from prabayar.vending.bulk_import import (
 )
 from prabayar.vending.db import reading_session
 from prabayar.vending.errors import NotAuthorized, ReasonRequired
+from prabayar.vending.import_claims import KeyClaims
 from prabayar.vending.import_writer import (
     DEFAULT_BATCH_SIZE,
+    WRITERS_POSTGRES,
     BatchWriter,
     ImportSummary,
     batches,
@@ -70,6 +74,7 @@ class CustomerImportUseCases(ServiceCore):
         unit: str | None = None,
         dry_run: bool = False,
         batch_size: int = DEFAULT_BATCH_SIZE,
+        writers: int | None = None,
         on_errors: Callable[[list[RowError]], None] | None = None,
         on_progress: Callable[[ImportSummary, int], None] | None = None,
     ) -> ImportSummary:
@@ -81,6 +86,8 @@ class CustomerImportUseCases(ServiceCore):
         operator or admin account, unless ``server`` says the caller runs on the server itself
         (the CLI, audited as ``cli:<os user>``, like the other master-data commands).
         ``on_progress`` gets the running counts and the bytes of the file read so far.
+        ``writers`` batch writers merge at once (default: two on PostgreSQL, one on SQLite,
+        whose writers take turns anyway).
         """
         source = Path(path)
         why = (reason or f"bulk import of {source.name}").strip()
@@ -97,22 +104,29 @@ class CustomerImportUseCases(ServiceCore):
         with binary, io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="") as stream:
             header, records = read_records(stream)
             validator = RowValidator(header, ref)
-            writer = BatchWriter(
-                self.engine,
-                actor=who,
-                reason=why,
-                at=self.now(),
-                source=source.name,
-                has_phone=validator.has_phone,
-                dry_run=dry_run,
-            )
-            with writer:
+            at = self.now()
+            if writers is None:
+                writers = WRITERS_POSTGRES if self.engine.dialect.name == "postgresql" else 1
+            with ExitStack() as stack:
+                claims = stack.enter_context(KeyClaims(self.engine))
+                merging = [
+                    stack.enter_context(self._writer(who, why, at, source.name, validator.has_phone, dry_run))
+                    for _ in range(writers)
+                ]
                 return run_batches(
-                    writer,
+                    merging,
                     batches(validate_stream(records, validator), size=batch_size, position=binary.tell),
+                    claims=claims,
                     on_errors=on_errors,
                     on_progress=on_progress,
                 )
+
+    def _writer(
+        self, actor: str, reason: str, at: datetime, source: str, has_phone: bool, dry_run: bool
+    ) -> BatchWriter:
+        return BatchWriter(
+            self.engine, actor=actor, reason=reason, at=at, source=source, has_phone=has_phone, dry_run=dry_run
+        )
 
     def _importer(self, username: str | None) -> None:
         """Only an active operator or admin may write master data."""

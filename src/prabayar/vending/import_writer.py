@@ -1,40 +1,51 @@
 """The batch writer of the bulk import: set-based merges, one transaction per batch.
 
-Each batch of validated rows (:mod:`prabayar.vending.bulk_import`) is loaded into a temporary
-staging table — with ``COPY`` on PostgreSQL (psycopg 3 ``cursor.copy``), with one
+Each batch of validated rows (:mod:`prabayar.vending.bulk_import`) whose keys no earlier row
+of the file claimed (:mod:`prabayar.vending.import_claims`: the first row wins) is loaded into a
+temporary staging table — with ``COPY`` on PostgreSQL (psycopg 3 ``cursor.copy``), with one
 ``executemany`` on SQLite — and merged with a handful of set-based statements:
 
-1. rows whose IDPEL or meter number an earlier row of the same file already claimed are
-   rejected (the first row wins; a run-long temporary table ``imp_seen`` remembers them, so
-   the importer's memory does not grow with the file);
-2. rows whose customer and meter are both unknown are *fresh*: ``INSERT … SELECT`` into
+1. rows whose customer and meter are both unknown are *fresh*: ``INSERT … SELECT`` into
    ``customers``, ``meters`` and ``audit_log`` (one audit row per new customer/meter);
-3. the others are read back with what is stored and classified in Python: equal → unchanged,
+2. the others are read back with what is stored and classified in Python: equal → unchanged,
    different → updated (one audit row with the old and new values), inconsistent (meter on
    another customer, meter replaced, customer already has another meter) → rejected.
 
-The batch commits as a whole: a row is either completely in or completely out.
+The batch commits as a whole: a row is either completely in or completely out. When another
+writer takes one of its keys meanwhile, the batch is rolled back and written again
+(:meth:`BatchWriter._write_racing`). On PostgreSQL two writers merge batches at once
+(:func:`run_batches`).
 """
 
 from __future__ import annotations
 
 import json
 import queue
+import re
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, text
+from sqlalchemy.exc import DBAPIError
 
 from prabayar.vending.bulk_import import ROW_FIELDS, RowError, ValidRow
 from prabayar.vending.db import CLAIM, SQLITE_BUSY_TIMEOUT_MS, WriterBusy, _sqlite_writer_lock
+from prabayar.vending.errors import VendingError
+from prabayar.vending.import_claims import KeyClaims
 from prabayar.vending.models import CustomerStatus, MeterStatus
 from prabayar.vending.onboarding import STOCK_IN
 from prabayar.vending.types import UTCDateTime
 
 DEFAULT_BATCH_SIZE = 20_000
+#: Batch writers merging at once on PostgreSQL (each its own connection and server process).
+WRITERS_POSTGRES = 2
+#: Rounds a batch is written again from the start when another writer took one of its keys.
+RACE_RETRIES = 3
+#: Further rounds for deadlocks (which name no row to leave out) before the import stops.
+MAX_DEADLOCK_ROUNDS = 10
 ACTION_IMPORTED = "customer.import"
 ACTION_UPDATED = "customer.import_update"
 
@@ -106,8 +117,10 @@ class BatchWriter:
         source: str,
         has_phone: bool,
         dry_run: bool = False,
+        retries: int | None = None,
     ) -> None:
         self.engine = engine
+        self.retries = RACE_RETRIES if retries is None else retries
         self.actor = actor
         self.at = at
         self.dry_run = dry_run
@@ -127,11 +140,9 @@ class BatchWriter:
         temp = "TEMPORARY" if self.postgres else "TEMP"
         with self._conn.begin():
             self._drop_staging(self._conn)
-            self._conn.exec_driver_sql(f"CREATE {temp} TABLE imp_batch ({_STAGING_COLUMNS})")
-            self._conn.exec_driver_sql(
-                f"CREATE {temp} TABLE imp_seen (line BIGINT NOT NULL, "
-                "idpel VARCHAR(12) NOT NULL UNIQUE, meter_number VARCHAR(13) NOT NULL UNIQUE)"
-            )
+            # On PostgreSQL the batch table empties itself at each commit (cheaper than DELETE).
+            tail = " ON COMMIT DELETE ROWS" if self.postgres else ""
+            self._conn.exec_driver_sql(f"CREATE {temp} TABLE imp_batch ({_STAGING_COLUMNS}){tail}")
         if not self.postgres:
             self._lock = _sqlite_writer_lock(self.engine)
         return self
@@ -151,8 +162,7 @@ class BatchWriter:
     def _drop_staging(self, conn: Connection) -> None:
         """Drop this connection's staging tables (qualified: never a real table of that name)."""
         temp = "pg_temp" if self.postgres else "temp"
-        for table in ("imp_batch", "imp_seen"):
-            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {temp}.{table}")
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {temp}.imp_batch")
 
     # -- one batch -------------------------------------------------------------------------
     def write(self, rows: list[ValidRow]) -> BatchOutcome:
@@ -163,12 +173,55 @@ class BatchWriter:
         if self._lock is not None and not self._lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
             raise WriterBusy("no write slot on the SQLite database within the busy timeout")
         try:
-            claimed = conn.execution_options(**{CLAIM: True})
-            with claimed.begin():
-                return self._write(claimed, rows)
+            return self._write_racing(conn.execution_options(**{CLAIM: True}), rows)
         finally:
             if self._lock is not None:
                 self._lock.release()
+
+    def _write_racing(self, conn: Connection, rows: list[ValidRow]) -> BatchOutcome:
+        """``_write`` in a transaction, again when another writer raced it.
+
+        A customer or meter registered by someone else (the console, the API, another import)
+        after this batch compared its rows with what is stored makes the INSERT fail on the
+        unique key (or deadlock with another import). The batch is rolled back whole and
+        written again: now the other writer's row is stored, and this row is compared with it
+        like any stored row — the outcome of the two writers one after the other, the first
+        one's insert standing. After ``self.retries`` such rounds a row that still collides
+        is rejected with the reason instead (each round then removes one row, so it ends).
+        """
+        raced: list[RowError] = []
+        rounds = 0
+        first, last = rows[0][0], rows[-1][0]
+        while True:
+            try:
+                with conn.begin():
+                    outcome = self._write(conn, rows)
+                break
+            except DBAPIError as exc:
+                race = _race(exc)
+                if race is None:
+                    raise
+                rounds += 1
+                column, value = race
+                culprit = next((r for r in rows if value is not None and r[_IX[column]] == value), None)
+                if rounds <= self.retries or culprit is None:
+                    if rounds > self.retries + MAX_DEADLOCK_ROUNDS:
+                        raise ImportConflict(first, last) from exc
+                    continue
+                what = "IDPEL" if column == "idpel" else "meter number"
+                raced.append(
+                    RowError(
+                        culprit[0], column,
+                        f"another writer registered this {what} while the import ran; "
+                        "run the import again to compare the row with it",
+                    )
+                )  # fmt: skip
+                rows = [r for r in rows if r is not culprit]
+        if raced:
+            outcome.summary.rejected += len(raced)
+            outcome.errors.extend(raced)
+            outcome.errors.sort(key=lambda e: e.line)
+        return outcome
 
     def _write(self, conn: Connection, rows: list[ValidRow]) -> BatchOutcome:
         summary = ImportSummary()
@@ -181,44 +234,20 @@ class BatchWriter:
             # (Turning sequential scans off as well made the foreign-key checks twice as slow.)
             for setting in ("enable_hashjoin", "enable_mergejoin", "jit"):
                 conn.exec_driver_sql(f"SET LOCAL {setting} = off")
-        conn.exec_driver_sql("DELETE FROM imp_batch")
+        if not self.postgres:  # (on PostgreSQL the table empties itself at each commit)
+            conn.exec_driver_sql("DELETE FROM imp_batch")
         self._load(conn, rows)
         by_line = {row[0]: row for row in rows}
-        # 1. Each row claims its IDPEL and meter number for the rest of the file; a row naming
-        #    one that an earlier row claimed is not inserted (ON CONFLICT on either key).
-        claimed = conn.exec_driver_sql(
-            "INSERT INTO imp_seen (line, idpel, meter_number) "
-            "SELECT line, idpel, meter_number FROM imp_batch WHERE 1 = 1 ON CONFLICT DO NOTHING"
-        ).rowcount
         fresh = len(rows)
-        if claimed != len(rows):
-            # Rows of this batch that were inserted claimed their own keys (s.line == b.line).
-            earlier = "FROM imp_batch b JOIN imp_seen s ON s.{0} = b.{0} AND s.line < b.line"
-            duplicates = conn.exec_driver_sql(
-                f"SELECT b.line, s.line, 'idpel' {earlier.format('idpel')} UNION ALL "
-                f"SELECT b.line, s.line, 'meter_number' {earlier.format('meter_number')} ORDER BY 1, 2"
-            ).all()
-            first_seen: dict[int, RowError] = {}
-            for line, first, column in duplicates:
-                what = "IDPEL" if column == "idpel" else "meter number"
-                first_seen.setdefault(
-                    line, RowError(line, column, f"the same {what} is on line {first}; the first row wins")
-                )
-            errors.extend(first_seen.values())
-            summary.rejected += len(first_seen)
-            fresh -= len(first_seen)
-            conn.exec_driver_sql(
-                "DELETE FROM imp_batch WHERE "
-                "EXISTS (SELECT 1 FROM imp_seen s WHERE s.idpel = imp_batch.idpel AND s.line < imp_batch.line) OR "
-                "EXISTS (SELECT 1 FROM imp_seen s WHERE s.meter_number = imp_batch.meter_number "
-                "AND s.line < imp_batch.line)"
-            )
         # Meters registered in stock (not yet installed) are installed from it when their key
-        # parameters agree; a broken one or one with other parameters is refused.
-        in_stock = conn.exec_driver_sql(
-            "SELECT b.line, s.status, s.key_type, s.sgc, s.tariff_index, s.krn, s.algorithm, s.base_date, s.dkga "
-            "FROM imp_batch b JOIN meter_stock s ON s.meter_number = b.meter_number"
-        ).all()
+        # parameters agree; a broken one or one with other parameters is refused. (An empty
+        # stock, the usual case while a region loads, saves a probe per row.)
+        in_stock: Sequence[Any] = ()
+        if conn.exec_driver_sql("SELECT 1 FROM meter_stock LIMIT 1").first() is not None:
+            in_stock = conn.exec_driver_sql(
+                "SELECT b.line, s.status, s.key_type, s.sgc, s.tariff_index, s.krn, s.algorithm, s.base_date, "
+                "s.dkga FROM imp_batch b JOIN meter_stock s ON s.meter_number = b.meter_number"
+            ).all()
         from_stock: set[str] = set()
         if in_stock:
             refused: list[int] = []
@@ -445,6 +474,39 @@ class BatchWriter:
         )
 
 
+class ImportConflict(VendingError):
+    """A batch kept colliding with other writers (deadlocks): nothing of it was written."""
+
+    code = "0099"
+
+    def __init__(self, first_line: int, last_line: int) -> None:
+        self.first_line, self.last_line = first_line, last_line
+        super().__init__(
+            f"IMPOR BERHENTI: BARIS {first_line}-{last_line} TERUS BENTROK DENGAN PENULIS LAIN, "
+            "TIDAK ADA YANG DITULIS DARI BARIS ITU; JALANKAN IMPOR LAGI",
+            f"import stopped: lines {first_line}-{last_line} kept colliding with other writers "
+            "(deadlocks); none of them was written; run the import again",
+        )
+
+
+_UNIQUE_KEY = re.compile(r"Key \((idpel|meter_number)\)=\((\d+)\) already exists")
+
+
+def _race(exc: DBAPIError) -> tuple[str, str | None] | None:
+    """("idpel" | "meter_number", the key) when another writer took a key of the batch,
+    (column, None) on a deadlock or lock timeout, None for any other error."""
+    state = getattr(exc.orig, "sqlstate", None)
+    if state in ("40P01", "40001", "55P03"):  # deadlock, serialization failure, lock timeout
+        return ("idpel", None)
+    if state != "23505":  # unique violation
+        return None
+    diag = getattr(exc.orig, "diag", None)
+    match = _UNIQUE_KEY.search(getattr(diag, "message_detail", None) or "")
+    if match is None:
+        return None
+    return (match[1], match[2])
+
+
 def batches(
     results: Iterable[ValidRow | list[RowError]],
     *,
@@ -489,20 +551,42 @@ def batches(
 
 
 def run_batches(
-    writer: BatchWriter,
+    writer: BatchWriter | Sequence[BatchWriter],
     source: Iterable[Batch],
     *,
+    claims: KeyClaims | None = None,
     on_errors: Callable[[list[RowError]], None] | None = None,
     on_progress: Callable[[ImportSummary, int], None] | None = None,
     pipelined: bool = True,
 ) -> ImportSummary:
-    """Write every batch; with ``pipelined`` the next batch is parsed and validated while the
-    database merges the previous one (at most two batches in memory)."""
+    """Write every batch; outcomes are reported (``on_errors``, ``on_progress``) in file order.
+
+    ``claims`` rejects the rows whose keys an earlier batch claimed; it runs in this thread,
+    batch after batch, so "the first row wins" holds however the writers overlap. With
+    ``pipelined`` the next batch is read and validated while the writers merge earlier ones,
+    each writer a thread with its own connection (the database does most of the work, and
+    two writers keep both cores of a small server busy; their batches never share a key).
+    At most one batch waits between the reader and the writers.
+    """
+    writers = [writer] if isinstance(writer, BatchWriter) else list(writer)
     total = ImportSummary()
 
-    def handle(batch: Batch) -> None:
-        outcome = writer.write(batch.rows) if batch.rows else BatchOutcome(ImportSummary(), [])
+    def claimed(batch: Batch) -> Batch:
+        if claims is not None and batch.rows:
+            kept, duplicates = claims.claim(batch.rows)
+            if duplicates:
+                batch.rows = kept
+                batch.rejected = sorted([*batch.rejected, *duplicates], key=lambda e: e.line)
+                batch.rejected_rows += len(duplicates)
+        return batch
+
+    def merge(w: BatchWriter, batch: Batch) -> BatchOutcome:
+        outcome = w.write(batch.rows) if batch.rows else BatchOutcome(ImportSummary(), [])
         outcome.summary.rejected += batch.rejected_rows
+        batch.rows = []  # (only the rejections are kept until the batch is reported)
+        return outcome
+
+    def report(batch: Batch, outcome: BatchOutcome) -> None:
         total.add(outcome.summary)
         if on_errors is not None:
             errors = sorted([*batch.rejected, *outcome.errors], key=lambda e: e.line)
@@ -513,32 +597,48 @@ def run_batches(
 
     if not pipelined:
         for batch in source:
-            handle(batch)
+            report(batch, merge(writers[0], claimed(batch)))
         return total
 
-    handoff: queue.Queue[Batch | None] = queue.Queue(maxsize=1)
+    handoff: queue.Queue[tuple[int, Batch] | None] = queue.Queue(maxsize=1)
     failure: list[BaseException] = []
+    finished: dict[int, tuple[Batch, BatchOutcome]] = {}
+    reported = [0]  # the sequence number of the next batch to report
+    in_order = threading.Lock()
 
-    def consume() -> None:
+    def consume(w: BatchWriter) -> None:
         try:
-            while (batch := handoff.get()) is not None:
-                if not failure:
-                    handle(batch)
+            while (item := handoff.get()) is not None:
+                if failure:
+                    continue
+                seq, batch = item
+                outcome = merge(w, batch)
+                with in_order:
+                    finished[seq] = (batch, outcome)
+                    while reported[0] in finished:
+                        report(*finished.pop(reported[0]))
+                        reported[0] += 1
         except BaseException as exc:  # re-raised in the calling thread
             failure.append(exc)
             while handoff.get() is not None:
                 pass
 
-    worker = threading.Thread(target=consume, name="prabayar-import-writer", daemon=True)
-    worker.start()
+    threads = [
+        threading.Thread(target=consume, args=(w,), name=f"prabayar-import-writer-{i}", daemon=True)
+        for i, w in enumerate(writers)
+    ]
+    for t in threads:
+        t.start()
     try:
-        for batch in source:
+        for seq, batch in enumerate(source):
             if failure:
                 break
-            handoff.put(batch)
+            handoff.put((seq, claimed(batch)))
     finally:
-        handoff.put(None)
-        worker.join()
+        for _ in threads:
+            handoff.put(None)
+        for t in threads:
+            t.join()
     if failure:
         raise failure[0]
     return total
