@@ -39,7 +39,7 @@ bench-load: $(STAMP)
 # and list untranslated keys. Translators then edit the .po files with any PO editor.
 messages: $(STAMP)
 	mkdir -p build
-	$(BIN)/pybabel -q extract -F babel.cfg -k t -k _ -k translate --no-location --sort-output -o build/messages.pot .
+	$(BIN)/pybabel -q extract -F babel.cfg -k t -k _ -k translate -k flash:2 --no-location --sort-output -o build/messages.pot .
 	$(BIN)/python -m prabayar.web.catalogues sync build/messages.pot
 	$(BIN)/python -m prabayar.web.catalogues compile
 	$(BIN)/python -m prabayar.web.catalogues check
