@@ -44,6 +44,17 @@ def filters(lang: str) -> list[tuple[str, str]]:
     return [(code, translate(f"audit.filter.{code.rstrip('.')}", lang)) for code in FILTERS]
 
 
+#: Where a ``status`` in a detail is named: a ticket's, a customer's or meter's, a campaign's.
+_STATUS_GROUPS = ("ticket", "status", "campaign_status")
+
+
+def _status_words(value: str, lang: str) -> str:
+    for group in _STATUS_GROUPS:
+        if f"{group}.{value}" in MESSAGES:
+            return translate(f"{group}.{value}", lang)
+    return value
+
+
 def describe(detail: dict[str, Any], lang: str) -> str:
     """The detail that matters to a reader, as ``alasan: ...; tiket: ...``."""
     parts = []
@@ -53,5 +64,7 @@ def describe(detail: dict[str, Any], lang: str) -> str:
             continue
         if isinstance(value, (dict, list)):
             continue
+        if field == "status":
+            value = _status_words(str(value), lang)
         parts.append(f"{translate(f'audit.detail.{field}', lang)}: {value}")
     return "; ".join(parts)

@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from prabayar.web.clientaddr import client_address
 from prabayar.web.deps import LimiterDep, ServicesDep
 from prabayar.web.errors import WebError
-from prabayar.web.i18n import language_of, pick
+from prabayar.web.i18n import language_of, pick, translate
 from prabayar.web.pages.guards import Csrf, PageCustomer, PageOperator
 from prabayar.web.pages.rendering import flash, flash_texts, render
 from prabayar.web.ratelimit import Limit
@@ -88,7 +88,7 @@ def password_change(
     lang = language_of(request)
     error = None
     if new != repeat:
-        error = pick(lang, "Kata sandi baru dan ulangannya tidak sama.", "The new password and its repeat differ.")
+        error = translate("account.repeat_differs", lang)
     else:
         try:
             limiter.hit(f"password:{customer.subject}", RESET_LIMIT)
@@ -96,7 +96,7 @@ def password_change(
         except WebError as exc:
             error = pick(lang, exc.message_id or "", exc.message_en or "")
             if exc.status_code == 401:
-                error = pick(lang, "Kata sandi sekarang salah.", "The current password is wrong.")
+                error = translate("account.current_wrong", lang)
     if error:
         return render(request, "customer/password.html", {"error": error}, status_code=422)
     _end_other_sessions(request, customer.subject)
@@ -125,7 +125,7 @@ def reset_password(
     lang = language_of(request)
     error = None
     if new != repeat:
-        error = pick(lang, "Kata sandi baru dan ulangannya tidak sama.", "The new password and its repeat differ.")
+        error = translate("account.repeat_differs", lang)
     else:
         try:
             limiter.hit(f"reset:{username.strip().lower()}", RESET_LIMIT)
@@ -134,12 +134,7 @@ def reset_password(
         except WebError as exc:
             error = pick(lang, exc.message_id or "", exc.message_en or "")
             if exc.status_code == 401:
-                error = pick(
-                    lang,
-                    "Kode tidak berlaku (salah, kedaluwarsa atau sudah dipakai). "
-                    "Minta kode baru ke Contact Center 123.",
-                    "The code is not valid (wrong, expired or used). Ask Contact Center 123 for a new one.",
-                )
+                error = translate("reset.code_invalid", lang)
     if error:
         form = {"username": username}
         return render(request, "customer/reset.html", {"form": form, "error": error}, status_code=422)

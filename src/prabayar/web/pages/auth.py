@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from prabayar.web.clientaddr import client_address
 from prabayar.web.deps import ServicesDep, ThrottleDep
 from prabayar.web.errors import InvalidCredentials, RateLimited, WebError
-from prabayar.web.i18n import LANG_COOKIE, LANGUAGES, language_of, pick
+from prabayar.web.i18n import LANG_COOKIE, LANGUAGES, language_of, pick, translate
 from prabayar.web.pages.guards import Csrf, PageOperator
 from prabayar.web.pages.rendering import csrf_token, render, session_user
 from prabayar.web.sessions import rotate_session
@@ -94,24 +94,9 @@ def switch_language(request: Request, lang: str, next: str | None = None) -> Res
     return response
 
 
-def _access_words(lang: str) -> dict[str, str]:
-    return {
-        "title": pick(lang, "Akhiri sesi pengguna", "End a user's sessions"),
-        "help": pick(
-            lang,
-            "Semua sesi peramban dan token akses pengguna ini berakhir di semua server; alasan dicatat di audit. "
-            "Operator tidak dapat mengakhiri sesi admin.",
-            "Every browser session and access token of this user ends on every server; the reason goes to "
-            "the audit log. Operators cannot end an admin's sessions.",
-        ),
-        "username": pick(lang, "Nama pengguna", "User name"),
-        "button": pick(lang, "Akhiri semua sesi", "End all sessions"),
-    }
-
-
 @router.get("/konsol/akses")
 def access_form(request: Request, operator: PageOperator) -> Response:
-    return render(request, "operator/access.html", {"w": _access_words(language_of(request))})
+    return render(request, "operator/access.html", {})
 
 
 @router.post("/konsol/akses")
@@ -126,16 +111,12 @@ def access_revoke(
     from prabayar.web.api.auth import revoke_access
 
     lang = language_of(request)
-    context: dict[str, Any] = {"w": _access_words(lang), "username": username, "reason": reason}
+    context: dict[str, Any] = {"username": username, "reason": reason}
     try:
         result = revoke_access(request, services, operator.subject, username.strip(), reason)
     except WebError as exc:
         context["error"] = pick(lang, exc.message_id, exc.message_en)
         return render(request, "operator/access.html", context, status_code=exc.status_code)
-    context["done"] = pick(
-        lang,
-        f"Akses {result.username} diakhiri: {result.sessions_ended} sesi ditutup, semua token ditolak.",
-        f"{result.username}'s access ended: {result.sessions_ended} session(s) closed, every token refused.",
-    )
+    context["done"] = translate("access.done", lang).format(username=result.username, sessions=result.sessions_ended)
     context["username"] = context["reason"] = ""
     return render(request, "operator/access.html", context)

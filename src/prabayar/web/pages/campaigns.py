@@ -83,7 +83,8 @@ def campaigns_page(request: Request, operator: PageOperator, services: ServicesD
 def campaign_page(request: Request, operator: PageOperator, services: ServicesDep, campaign_id: CampaignId) -> Response:
     info = services.call(services.vending.campaign, campaign_id, per_unit=True)
     lang = language_of(request)
-    chart = chart_svg([("ALL", info.counts)] + [(u.unit_code, u.counts) for u in info.units], lang=lang)
+    rows = [(translate("campaigns.all_units", lang), info.counts)] + [(u.unit_code, u.counts) for u in info.units]
+    chart = chart_svg(rows, lang=lang)
     return render(request, "operator/campaigns.html",
                   {"campaigns": [], "chart": chart, "percent": _percent, "detail": info})  # fmt: skip
 

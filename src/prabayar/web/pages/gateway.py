@@ -1,6 +1,6 @@
 """The console's ISO 8583 partner page: the partners for staff, add and remove for admins.
 
-Texts come from here in both languages (``pick``); a running gateway applies a change within
+Texts are the catalogues' ``gateway.*`` keys; a running gateway applies a change within
 seconds without touching other partners (docs/iso8583.md).
 """
 
@@ -13,7 +13,6 @@ from fastapi.responses import RedirectResponse, Response
 
 from prabayar.web.deps import ServicesDep
 from prabayar.web.errors import Forbidden, WebError
-from prabayar.web.i18n import language_of, pick
 from prabayar.web.pages.guards import Csrf, PageOperator
 from prabayar.web.pages.rendering import flash, flash_texts, render
 
@@ -21,38 +20,10 @@ router = APIRouter(prefix="/konsol/h2h")
 _HOME = "/konsol/h2h"
 
 
-def _labels(lang: str) -> dict[str, str]:
-    texts = {
-        "title": ("Mitra H2H ISO 8583", "ISO 8583 H2H partners"),
-        "intro": (
-            "Bank, agregator PPOB dan switcher yang membeli token lewat ISO 8583. Perubahan berlaku dalam "
-            "beberapa detik tanpa mengganggu mitra lain.",
-            "Banks, PPOB aggregators and switchers buying tokens over ISO 8583. Changes apply within seconds "
-            "without disturbing other partners.",
-        ),
-        "none": ("Belum ada mitra.", "No partners yet."),
-        "channel": ("Loket", "Channel"),
-        "port": ("Port", "Port"),
-        "framing": ("Framing", "Framing"),
-        "switcher": ("ID switcher", "Switcher ID"),
-        "pcid": ("PCID (bit 33)", "PCID (field 33)"),
-        "banks": ("Kode bank (bit 32)", "Bank codes (field 32)"),
-        "sources": ("Jaringan asal (CIDR)", "Source networks (CIDR)"),
-        "limits": ("Koneksi / antrean", "Connections / in flight"),
-        "add": ("Tambah mitra", "Add a partner"),
-        "remove": ("Hapus", "Remove"),
-        "admin_fee": ("Biaya admin (loket baru)", "Admin fee (new channel)"),
-        "list_hint": ("pisahkan dengan spasi", "separate with spaces"),
-        "admins_only": ("Hanya admin yang dapat menambah atau menghapus mitra.",
-                        "Only admins can add or remove partners."),
-    }  # fmt: skip
-    return {key: pick(lang, *pair) for key, pair in texts.items()}
-
-
 @router.get("")
 def partners_page(request: Request, operator: PageOperator, services: ServicesDep) -> Response:
     partners = services.call(services.vending.gateway_partners)
-    context: dict[str, Any] = {"partners": partners, "l": _labels(language_of(request))}
+    context: dict[str, Any] = {"partners": partners}
     return render(request, "operator/gateway.html", context)
 
 

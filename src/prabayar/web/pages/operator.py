@@ -22,7 +22,7 @@ from prabayar.vending.errors import ReasonRequired
 from prabayar.web import audit_words
 from prabayar.web.deps import LimiterDep, LimitsDep, ServicesDep
 from prabayar.web.errors import Forbidden, InvalidRequest, WebError
-from prabayar.web.i18n import language_of, pick
+from prabayar.web.i18n import language_of, pick, translate
 from prabayar.web.pages.guards import Csrf, PageOperator
 from prabayar.web.pages.rendering import render
 from prabayar.web.services import Services, web_error_from
@@ -67,13 +67,7 @@ def console(request: Request, operator: PageOperator, services: ServicesDep, q: 
         elif hits:
             context["hits"] = hits
         if "customer" not in context and not hits:
-            context["error"] = pick(
-                lang,
-                "Tidak ada pelanggan yang cocok. Masukkan 11 digit nomor meter, 12 digit IDPEL, "
-                "nama, alamat, nomor telepon atau nomor tiket (PGD-...).",
-                "No customer matches. Enter an 11-digit meter number, a 12-digit IDPEL, a name, "
-                "an address, a phone number or a ticket number (PGD-...).",
-            )
+            context["error"] = translate("console.no_match", lang)
     return render(request, "operator/console.html", context)
 
 
