@@ -25,8 +25,9 @@ def _key(column: str, table: str) -> str:
     """SQL for a row's IDPEL or meter number as a BIGINT (the keys of ``imp_seen``).
 
     An IDPEL has 12 digits; a meter number 11 or 13, so a 13-digit one is moved above every
-    11-digit one (a leading zero must not make two numbers equal). A unique index on BIGINT is
-    about half the size of one on VARCHAR, and this table holds every row of the file.
+    11-digit one (a leading zero must not make two numbers equal). This table holds every row
+    of the file: with BIGINT keys it and its two unique indexes take 93 MB per million rows,
+    with VARCHAR ones 125 MB.
     """
     if column == "idpel":
         return f"CAST({table}.idpel AS BIGINT)"
@@ -130,7 +131,7 @@ class KeyClaims:
 def local_buffers(conn: Connection) -> None:
     """Give this PostgreSQL session's temporary tables room in memory (the default is 8 MB).
 
-    ``imp_seen`` holds a key pair per row of the file (~60 MB for a million rows); in 8 MB of
+    ``imp_seen`` holds a key pair per row of the file (93 MB for a million rows); in 8 MB of
     local buffers every batch's probes go to the operating system. The setting can only change
     before the session first touches a temporary table: a pooled connection that already did
     keeps what it has.
