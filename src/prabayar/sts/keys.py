@@ -214,7 +214,7 @@ def kdf_input(pan: str, params: KeyParameters) -> bytes:
 
 
 def _dkga04(vending_key: VendingKey, pan: str, params: KeyParameters) -> bytes:
-    digest = hmac.new(vending_key.reveal(), kdf_input(pan, params), hashlib.sha256).digest()
+    digest = hmac.digest(vending_key.reveal(), kdf_input(pan, params), hashlib.sha256)
     return digest[: params.algorithm.key_bytes]
 
 

@@ -115,7 +115,8 @@ class CutOffWindow:
 
 def month_of(now: datetime) -> str:
     """The calendar month (WIB) a purchase counts towards, as 'YYYY-MM'."""
-    return now.astimezone(WIB).strftime("%Y-%m")
+    wib = now.astimezone(WIB)
+    return f"{wib.year:04d}-{wib.month:02d}"
 
 
 def new_reference_number(unit_code: str, now: datetime) -> str:

@@ -183,15 +183,11 @@ class AsyncLeanPurchase:
         try:
             month_guess = month_of(service.now())
             claim_params = {"month": month_guess, "meter": meter_number}
-            async with conn.pipeline() as pipe:
-                pending = await conn.execute(_PENDING_KCT, claim_params) if campaign else None
-                cur = await conn.execute(_CLAIM_PG, claim_params)
-                await pipe.sync()
-                if pending is not None:
-                    flag = await pending.fetchone()
-                    if flag is not None and flag[0]:
-                        raise HandBack()  # the campaign's sale delivers the KCTs
-                row = await cur.fetchone()
+            if campaign:
+                flag = await (await conn.execute(_PENDING_KCT, claim_params)).fetchone()
+                if flag is not None and flag[0]:
+                    raise HandBack()  # the campaign's sale delivers the KCTs
+            row = await (await conn.execute(_CLAIM_PG, claim_params)).fetchone()
             now = service.now()  # after the claim: a sale that waited never carries an earlier time
             if row is None:
                 raise HandBack()  # unknown meter: the full path words the refusal
@@ -204,15 +200,13 @@ class AsyncLeanPurchase:
                 params, result = service._plan_sale(rule, reference, claimed, nominal, now, sqlite=False)
             except VendingError:
                 raise HandBack() from None
-            async with conn.pipeline() as pipe:
-                cur = await conn.execute(_WRITE_PG, params)
-                await pipe.sync()
-                purchase_id, usage_rows, debt_rows = await cur.fetchone()  # type: ignore[misc]
-                if purchase_id is None:
-                    raise HandBack()  # the reference is taken: replay or conflict, by the full path
-                if usage_rows != 1 or (params["angsuran"] and debt_rows != 1):
-                    raise _StaleAsync()
-                await conn.commit()
+            cur = await conn.execute(_WRITE_PG, params)
+            purchase_id, usage_rows, debt_rows = await cur.fetchone()  # type: ignore[misc]
+            if purchase_id is None:
+                raise HandBack()  # the reference is taken: replay or conflict, by the full path
+            if usage_rows != 1 or (params["angsuran"] and debt_rows != 1):
+                raise _StaleAsync()
+            await conn.commit()
             committed = True
             return result
         finally:
