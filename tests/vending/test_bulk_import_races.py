@@ -210,3 +210,32 @@ def test_deadlocks_that_never_end_stop_the_import_with_a_typed_error() -> None:
     assert _race(DBAPIError("INSERT", {}, ValueError())) is None
     error = ImportConflict(2, 20001)
     assert "lines 2-20001" in error.message_en and "BARIS 2-20001" in error.message_id
+
+
+def test_the_cli_reports_a_batch_that_kept_deadlocking_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from prabayar.cli import app
+    from prabayar.config import get_settings
+    from prabayar.vending.customer_import import CustomerImportUseCases
+
+    def deadlocked(self: object, path: object, **kw: object) -> ImportSummary:
+        raise ImportConflict(2, 20001)
+
+    for name in ("PRABAYAR_DATABASE_URL", "PRABAYAR_MASTER_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PRABAYAR_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setattr(CustomerImportUseCases, "import_customers", deadlocked)
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+        result = runner.invoke(app, ["import", "customers", str(write(tmp_path, [row(1)]))])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)  # a clean exit, not the error escaping
+    assert "0099" in result.output and "lines 2-20001 kept colliding" in result.output
+    assert "Traceback" not in result.output
