@@ -157,12 +157,16 @@ def test_the_monthly_cap_is_kept_on_the_lane(client: TestClient, app: Any, vendi
     assert sum(r.kwh for r in total) <= 32_400  # hundredths of a kWh
 
 
-def test_an_idpel_and_a_bad_body_take_the_route(client: TestClient, app: Any) -> None:
+def test_an_idpel_sells_on_the_lane_and_a_bad_body_takes_the_route(client: TestClient, app: Any) -> None:
     buy(client, "WARM")
     lane = app.state.purchase_lane
     by_idpel = buy(client, "IDPEL-1", identifier=BUDI_IDPEL)
     assert by_idpel.status_code == 200 and by_idpel.json()["meter_number"] == BUDI_METER
-    assert lane.sold == 0
+    # an IDPEL whose old meter was replaced buys for the meter in service, on the lane too
+    replaced = buy(client, "IDPEL-2", identifier="541000000012")
+    assert replaced.status_code == 200 and replaced.json()["meter_number"] == demo_meter_number(10000012)
+    assert lane.sold == 2
+    assert_error(buy(client, "IDPEL-3", identifier="549999999999"), 404, "0015")  # unknown IDPEL
     bad = client.post(PATH, json={"channel_reference": "X", "identifier": BUDI_METER}, headers=KEY)
     assert_error(bad, 422, "0030")
     not_json = client.post(PATH, content=b"{nope", headers={**KEY, "content-type": "application/json"})
@@ -195,9 +199,7 @@ def test_the_lane_and_the_route_answer_alike(vending: VendingService, tmp_path: 
     assert [line["label"] for line in lane["receipt"]] == [line["label"] for line in route["receipt"]]
 
 
-def test_concurrent_lane_sales_on_one_meter_keep_tids_strictly_increasing(
-    app: Any, vending: VendingService
-) -> None:
+def test_concurrent_lane_sales_on_one_meter_keep_tids_strictly_increasing(app: Any, vending: VendingService) -> None:
     async def run() -> list[dict[str, Any]]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:

@@ -54,9 +54,7 @@ log = logging.getLogger("prabayar.vending.fastpath_async")
 #: The claim with the campaign question in it: whether the meter has a KCT set waiting (then
 #: the campaign's own sale, which delivers it, must run instead).
 _CLAIM_PG = _CLAIM + "\n   FOR UPDATE OF m"
-_PENDING_KCT = (
-    "SELECT EXISTS (SELECT 1 FROM campaign_meters WHERE meter_number = %(meter)s AND state = 'generated')"
-)
+_PENDING_KCT = "SELECT EXISTS (SELECT 1 FROM campaign_meters WHERE meter_number = %(meter)s AND state = 'generated')"
 
 
 class HandBack(Exception):
@@ -152,14 +150,16 @@ class AsyncLeanPurchase:
         rule = service.cached_channel_rule(channel)
         if rule is None or not service.tariff_versions_cached():
             raise HandBack()  # the full path fills the caches
-        meter_number = sts.meter_number.compact(identifier)
-        if len(meter_number) not in (11, 13) or not is_digits(meter_number):
-            raise HandBack()  # an IDPEL (lookup) or a bad identifier: the full path answers
+        ident = sts.meter_number.compact(identifier)
+        if len(ident) not in (11, 12, 13) or not is_digits(ident):
+            raise HandBack()  # a bad identifier: the full path words the refusal
+        idpel = ident if len(ident) == 12 else None
         campaign = service.campaign_flag_cached()
         if campaign is None:
             raise HandBack()
         try:
-            sts.meter_number.validate(meter_number)
+            if idpel is None:
+                sts.meter_number.validate(ident)
             service._check_cutoff(service.now())
             rule.denomination.check(nominal)
         except (VendingError, sts.InvalidChecksum):
@@ -168,7 +168,7 @@ class AsyncLeanPurchase:
         for _attempt in range(3):
             async with pool.connection() as conn:
                 try:
-                    return await self._sell_once(conn, rule, reference, meter_number, nominal, campaign)
+                    return await self._sell_once(conn, rule, reference, ident, idpel, nominal, campaign)
                 except _StaleAsync:
                     continue
         raise HandBack()
@@ -178,13 +178,15 @@ class AsyncLeanPurchase:
         conn: AsyncConnection[Any],
         rule: ChannelRule,
         reference: str,
-        meter_number: str,
+        ident: str,
+        idpel: str | None,
         nominal: int,
         campaign: bool,
     ) -> PurchaseResult:
         service = self.service
         committed = False
         try:
+            meter_number = ident if idpel is None else await _meter_of_idpel(conn, idpel)
             month_guess = month_of(service.now())
             claim_params = {"month": month_guess, "meter": meter_number}
             if campaign:
@@ -216,6 +218,28 @@ class AsyncLeanPurchase:
         finally:
             if not committed:
                 await _rollback(conn)
+
+
+_GONE = ("replaced", "removed")
+_IDPEL_METERS = (
+    "SELECT m.id, m.meter_number, m.status FROM meters m JOIN customers c ON c.id = m.customer_id"
+    " WHERE c.idpel = %(idpel)s"
+)
+
+
+async def _meter_of_idpel(conn: AsyncConnection[Any], idpel: str) -> str:
+    """The meter an IDPEL buys for, by ``ServiceCore._find_meter``'s rule: the one meter in
+    service (else the newest one gone, which the claim then refuses by its status). No meter,
+    or several in service, is handed back: the full path words those refusals. Read in the
+    sale's transaction, before the claim; it locks nothing."""
+    found = await (await conn.execute(_IDPEL_METERS, {"idpel": idpel})).fetchall()
+    if not found:
+        raise HandBack()
+    in_service = [row for row in found if row[2] not in _GONE]
+    if len(in_service) > 1:
+        raise HandBack()
+    meters = sorted(found, key=lambda row: (row[2] not in _GONE, row[0]))
+    return str(meters[-1][1])
 
 
 class _StaleAsync(Exception):
