@@ -283,6 +283,12 @@ def _pan(serial: int, long_number: bool) -> str:
     return sts.meter_pan.from_meter_number(body + sts.meter_number.calc_check_digit(body))
 
 
+def _number(serial: int, long_number: bool) -> str:
+    """The meter number whose PAN is ``_pan(serial, long_number)``."""
+    pan = _pan(serial, long_number)
+    return pan[6:17] if pan.startswith("600727") else pan[4:17]
+
+
 pans = st.lists(st.tuples(st.integers(0, 10**8 - 1), st.booleans()).map(lambda t: _pan(*t)), max_size=8)
 sgcs = st.integers(0, 999999).map(lambda v: f"{v:06d}")
 params_02 = st.builds(
@@ -412,6 +418,60 @@ def test_meter_key_changes_derive_and_encode_as_per_token(
         for p in pans
     ]  # fmt: skip
     assert batch.meter_key_changes(pans, cur, new, rollover=rollover) == want
+
+
+@settings(max_examples=60, suppress_health_check=_SUPPRESS)
+@given(
+    serials=st.lists(st.tuples(st.integers(0, 10**8 - 1), st.booleans()), max_size=6),
+    units=st.lists(st.text("0123456789ABCXYZ-", min_size=1, max_size=8), min_size=6, max_size=6),
+    cur=st.one_of(st.tuples(vk02, params_02), st.tuples(vk04, params_04)),
+    new=st.one_of(st.tuples(vk02, params_02), st.tuples(vk04, params_04)), rollover=st.booleans(),
+)  # fmt: skip
+def test_key_change_lines_are_the_per_token_sets_as_copy_lines(
+    backend: str, serials: list[tuple[int, bool]], units: list[str], cur: tuple[VendingKey, KeyParameters],
+    new: tuple[VendingKey, KeyParameters], rollover: bool,
+) -> None:  # fmt: skip
+    numbers = [_number(*t) for t in serials]
+    seconds = units[: len(numbers)]
+    lines = batch.meter_key_change_lines(
+        numbers, seconds, cur, new, rollover=rollover, before="7\t", middle="\t3\ta\tb\t", after="\tgenerated\n"
+    )
+    want = "".join(
+        f"7\t{n}\t{u}\t3\ta\tb\t"
+        + " ".join(
+            sts.encode_key_change(
+                sts.derive_decoder_key(cur[0], sts.meter_pan.from_meter_number(n), cur[1]),
+                sts.derive_decoder_key(new[0], sts.meter_pan.from_meter_number(n), new[1]), new[1], rollover=rollover,
+            )
+        )
+        + "\tgenerated\n"
+        for n, u in zip(numbers, seconds, strict=True)
+    )  # fmt: skip
+    assert lines == want.encode("ascii")
+
+
+@pytest.mark.parametrize("bad", ["a\tb", "a\nb", "a\\b", "a\rb", "ünit"])
+def test_key_change_lines_refuse_a_field_that_would_break_the_copy(backend: str, bad: str) -> None:
+    old = (VendingKey.from_hex("abababababababab"), KeyParameters(key_type=2, sgc="123456", tariff_index="01", krn=1))
+    new = (old[0], KeyParameters(key_type=2, sgc="123456", tariff_index="01", krn=2))
+    numbers = [_number(1, False), _number(2, False)]
+    with pytest.raises(ValueError, match=r"second 1 (is not|has)"):
+        batch.meter_key_change_lines(numbers, ["ok", bad], old, new)
+    with pytest.raises(ValueError, match="2 meters but 1"):
+        batch.meter_key_change_lines(numbers, ["ok"], old, new)
+    with pytest.raises(StsError):  # a meter number that is not one: the per-token error
+        batch.meter_key_change_lines([numbers[0], "14312593288"], ["ok", "ok"], old, new)
+
+
+@settings(max_examples=40, suppress_health_check=_SUPPRESS)
+@given(key=st.binary(max_size=130), messages=st.lists(st.binary(max_size=200), max_size=6))
+def test_c_hmac_sha256_is_hashlib(key: bytes, messages: list[bytes]) -> None:
+    import hashlib
+    import hmac
+
+    from prabayar.sts import _batch
+
+    assert _batch.hmac_sha256(key, messages) == [hmac.digest(key, m, hashlib.sha256) for m in messages]
 
 
 def test_a_meter_takes_its_key_change_set_and_then_the_new_credit(backend: str) -> None:

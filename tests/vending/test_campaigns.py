@@ -15,6 +15,7 @@ from sqlalchemy import func, select, text
 from prabayar import sts
 from prabayar.meter import ManualClock, Meter, ResultKind
 from prabayar.vending import AdminRequired, FourEyesViolation, InvalidRequest, VendingService
+from prabayar.vending.campaign_engine import key_label, params_of_label
 from prabayar.vending.campaign_models import CampaignMeterRow
 from prabayar.vending.campaigns import CampaignNotRunnable, Selection, Target, UnknownCampaign
 from prabayar.vending.db import reading_session
@@ -114,6 +115,24 @@ def test_campaign_delivers_kcts_with_the_next_purchase_and_the_meter_accepts_the
     assert status.counts.confirmed == 1
     assert [(u.unit_code, u.counts.selected, u.counts.confirmed) for u in status.units] == [("51", 1, 1)]
     assert any(e.action == "campaign.delivered" for e in service.audit_log(meter_number=YULI.meter_number))
+
+
+def test_every_stored_set_is_the_per_token_set_of_the_meters_key(service: VendingService) -> None:
+    """Both stores (PostgreSQL: one COPY payload per key group made in C; SQLite: rows) hold, per
+    meter, what the per-token engine makes from the meter's key, under its unit."""
+    numbers = tuple(c.meter_number for c in DEMO_CUSTOMERS)
+    cid = _approved(service, Selection(meters=numbers), Target(krn=3))
+    info = service.run_campaign(cid)
+    rows = _rows(service, cid)
+    assert len(rows) == info.counts.generated == len({r.meter_number for r in rows}) >= 10
+    assert len({r.from_key for r in rows}) >= 2  # more than one key group (YULI: base date 1993)
+    units = {c.meter_number: c.unit for c in DEMO_CUSTOMERS}
+    for r in rows:
+        current = service.meter_key(r.meter_number, actor="t", purpose="check")
+        assert r.from_key == key_label(current.params) and r.unit_code == units[r.meter_number]
+        new = params_of_label(current.params.sgc, current.params.ken, r.to_key)
+        new_key = service.key_store.decoder_key(sts.meter_pan.from_meter_number(r.meter_number), new)
+        assert r.tokens.split() == sts.encode_key_change(current.decoder_key, new_key, new, rollover=False)
 
 
 def test_misty1_target_makes_four_kcts_under_the_current_key(service: VendingService) -> None:

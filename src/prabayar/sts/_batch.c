@@ -1175,35 +1175,245 @@ done:
     return result;
 }
 
+/* ------------------------------------------------------------------ HMAC-SHA256 (DKGA04) */
+
+/* SHA-256 (FIPS 180-4) and HMAC (RFC 2104), written for DKGA04 derivation of many meters
+   under one vending key: the key's inner and outer states are computed once, then a PAN's
+   message (one block) costs two compressions instead of a Python call to hmac.digest. The
+   constants are the first 32 bits of the fractional parts of the cube roots (K) and square
+   roots (H0) of the first primes, as the standard defines them. Checked against hashlib. */
+static const uint32_t SHA_K[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+static const uint32_t SHA_H0[8] = {
+    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+};
+
+#define ROR32(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+
+static void sha_block(uint32_t h[8], const uint8_t *p)
+{
+    uint32_t w[64];
+    for (int i = 0; i < 16; i++)
+        w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+    for (int i = 16; i < 64; i++) {
+        uint32_t s0 = ROR32(w[i - 15], 7) ^ ROR32(w[i - 15], 18) ^ (w[i - 15] >> 3);
+        uint32_t s1 = ROR32(w[i - 2], 17) ^ ROR32(w[i - 2], 19) ^ (w[i - 2] >> 10);
+        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], k = h[7];
+    for (int i = 0; i < 64; i++) {
+        uint32_t t1 = k + (ROR32(e, 6) ^ ROR32(e, 11) ^ ROR32(e, 25)) + ((e & f) ^ (~e & g)) + SHA_K[i] + w[i];
+        uint32_t t2 = (ROR32(a, 2) ^ ROR32(a, 13) ^ ROR32(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+        k = g;
+        g = f;
+        f = e;
+        e = d + t1;
+        d = c;
+        c = b;
+        b = a;
+        a = t1 + t2;
+    }
+    h[0] += a;
+    h[1] += b;
+    h[2] += c;
+    h[3] += d;
+    h[4] += e;
+    h[5] += f;
+    h[6] += g;
+    h[7] += k;
+}
+
+/* Hash the rest of a message (``done`` bytes already compressed into h) and write the digest. */
+static void sha_finish(uint32_t h[8], uint64_t done, const uint8_t *msg, size_t len, uint8_t out[32])
+{
+    uint8_t block[64];
+    for (; len >= 64; msg += 64, len -= 64, done += 64)
+        sha_block(h, msg);
+    memset(block, 0, sizeof block);
+    memcpy(block, msg, len);
+    block[len] = 0x80;
+    if (len >= 56) {
+        sha_block(h, block);
+        memset(block, 0, sizeof block);
+    }
+    uint64_t bits = (done + len) * 8;
+    for (int i = 0; i < 8; i++)
+        block[63 - i] = (uint8_t)(bits >> (8 * i));
+    sha_block(h, block);
+    for (int i = 0; i < 8; i++) {
+        out[4 * i] = (uint8_t)(h[i] >> 24);
+        out[4 * i + 1] = (uint8_t)(h[i] >> 16);
+        out[4 * i + 2] = (uint8_t)(h[i] >> 8);
+        out[4 * i + 3] = (uint8_t)h[i];
+    }
+}
+
+typedef struct {
+    uint32_t inner[8], outer[8]; /* after the key block XOR ipad / opad */
+} hmac_key_t;
+
+static void hmac_init(hmac_key_t *hk, const uint8_t *key, size_t len)
+{
+    uint8_t kb[64], pad[64];
+    memset(kb, 0, sizeof kb);
+    if (len > 64) {
+        uint32_t h[8];
+        memcpy(h, SHA_H0, sizeof h);
+        sha_finish(h, 0, key, len, kb);
+    } else {
+        memcpy(kb, key, len);
+    }
+    for (int i = 0; i < 64; i++)
+        pad[i] = kb[i] ^ 0x36;
+    memcpy(hk->inner, SHA_H0, sizeof hk->inner);
+    sha_block(hk->inner, pad);
+    for (int i = 0; i < 64; i++)
+        pad[i] = kb[i] ^ 0x5c;
+    memcpy(hk->outer, SHA_H0, sizeof hk->outer);
+    sha_block(hk->outer, pad);
+}
+
+static void hmac_sha256(const hmac_key_t *hk, const uint8_t *msg, size_t len, uint8_t out[32])
+{
+    uint32_t h[8];
+    uint8_t inner[32];
+    memcpy(h, hk->inner, sizeof h);
+    sha_finish(h, 64, msg, len, inner);
+    memcpy(h, hk->outer, sizeof h);
+    sha_finish(h, 64, inner, 32, out);
+}
+
+PyDoc_STRVAR(hmac_sha256_doc, "hmac_sha256(key, messages)\n--\n\n"
+                              "HMAC-SHA256 of each bytes message under one key (what DKGA04 is built on; a test hook).");
+
+static PyObject *py_hmac_sha256(PyObject *self, PyObject *args)
+{
+    Py_buffer key;
+    PyObject *seq;
+    if (!PyArg_ParseTuple(args, "y*O", &key, &seq))
+        return NULL;
+    PyObject *fast = PySequence_Fast(seq, "expected a sequence of bytes"), *list = NULL;
+    if (!fast)
+        goto done;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
+    list = PyList_New(n);
+    hmac_key_t hk;
+    hmac_init(&hk, key.buf, (size_t)key.len);
+    for (Py_ssize_t i = 0; list && i < n; i++) {
+        PyObject *m = PySequence_Fast_GET_ITEM(fast, i);
+        if (!PyBytes_Check(m)) {
+            PyErr_SetString(PyExc_TypeError, "messages are bytes");
+            Py_CLEAR(list);
+            break;
+        }
+        uint8_t digest[32];
+        hmac_sha256(&hk, (const uint8_t *)PyBytes_AS_STRING(m), (size_t)PyBytes_GET_SIZE(m), digest);
+        PyObject *d = PyBytes_FromStringAndSize((const char *)digest, 32);
+        if (!d) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, i, d);
+    }
+done:
+    Py_XDECREF(fast);
+    PyBuffer_Release(&key);
+    return list;
+}
+
+PyDoc_STRVAR(dkga04_doc, "dkga04(vending_key, pans, head, tail, size)\n--\n\n"
+                         "(keys, bad): ``size`` key bytes per PAN, the first bytes of\n"
+                         "HMAC-SHA256(vending_key, head + b'\\x12' + pan + tail) (the DKGA04 message with the PAN\n"
+                         "item between ``head`` and ``tail``); ``bad`` lists the indices of PANs that are not 18 valid\n"
+                         "digits (their key bytes are 0).");
+
+static PyObject *py_dkga04(PyObject *self, PyObject *args)
+{
+    Py_buffer vk, head, tail;
+    PyObject *seq;
+    int size;
+    if (!PyArg_ParseTuple(args, "y*Oy*y*i", &vk, &seq, &head, &tail, &size))
+        return NULL;
+    PyObject *result = NULL, *keys = NULL, *badlist = NULL, *fast = NULL;
+    uint8_t *bad = NULL;
+    uint8_t msg[256];
+    if (size < 1 || size > 32 || head.len + 19 + tail.len > (Py_ssize_t)sizeof msg) {
+        PyErr_SetString(PyExc_ValueError, "DKGA04: 1..32 key bytes, a message of at most 256 bytes");
+        goto done;
+    }
+    fast = PySequence_Fast(seq, "expected a sequence of PAN strings");
+    if (!fast)
+        goto done;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
+    PyObject **items = PySequence_Fast_ITEMS(fast);
+    keys = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)size * n);
+    bad = PyMem_Calloc((size_t)(n ? n : 1), 1);
+    if (!keys || !bad)
+        goto done;
+    uint8_t *kb = (uint8_t *)PyBytes_AS_STRING(keys);
+    hmac_key_t hk;
+    hmac_init(&hk, vk.buf, (size_t)vk.len);
+    memcpy(msg, head.buf, (size_t)head.len);
+    msg[head.len] = 18;
+    memcpy(msg + head.len + 19, tail.buf, (size_t)tail.len);
+    size_t len = (size_t)(head.len + 19 + tail.len);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const char *digits;
+        uint8_t digest[32];
+        if (pan_ok(items[i], &digits)) {
+            memcpy(msg + head.len + 1, digits, 18);
+            hmac_sha256(&hk, msg, len, digest);
+        } else {
+            bad[i] = 1;
+            memset(digest, 0, sizeof digest);
+        }
+        memcpy(kb + (Py_ssize_t)size * i, digest, (size_t)size);
+    }
+    badlist = bad_index_list(bad, n);
+    if (badlist)
+        result = PyTuple_Pack(2, keys, badlist);
+done:
+    if (!result && !PyErr_Occurred())
+        PyErr_NoMemory();
+    Py_XDECREF(keys);
+    Py_XDECREF(badlist);
+    Py_XDECREF(fast);
+    PyMem_Free(bad);
+    PyBuffer_Release(&vk);
+    PyBuffer_Release(&head);
+    PyBuffer_Release(&tail);
+    return result;
+}
+
 /* ------------------------------------------------------------------ key change sets */
 
-PyDoc_STRVAR(key_change_doc,
-             "key_change(alg, current_keys, new_keys, new_key_bytes, heads)\n--\n\n"
-             "Key change token sets: per meter, the 2 (8-byte new key) or 4 (16-byte) class 2 blocks\n"
-             "``heads`` with the new key's sections OR-ed into bits 47..16, encrypted with the meter's\n"
-             "current key. Flat list of digits, 2 or 4 per meter.");
-
-static PyObject *py_key_change(PyObject *self, PyObject *args)
+/* The KCT sets of ``meters`` meters (``*per`` tokens each) into a new array ``*out``; 0 with
+   an exception set on bad arguments. */
+static int kct_encode(int alg, Py_buffer *cur, Py_buffer *nk, int nbytes, PyObject *heads_obj, Py_ssize_t *meters_out,
+                      int *per_out, u128 **out_out)
 {
-    int alg, nbytes;
-    Py_buffer cur, nk;
-    PyObject *heads_obj, *result = NULL;
-    if (!check_ready() || !PyArg_ParseTuple(args, "iy*y*iO", &alg, &cur, &nk, &nbytes, &heads_obj))
-        return NULL;
     uint64_t *heads = NULL, *blocks = NULL;
     u128 *out = NULL;
-    Py_ssize_t nheads = 0;
-    int per = nbytes == 8 ? 2 : 4;
+    Py_ssize_t nheads = 0, meters = 0;
+    int per = nbytes == 8 ? 2 : 4, ok = 0;
     if ((nbytes != 8 && nbytes != 16) || alg == ALG_NONE) {
         PyErr_SetString(PyExc_ValueError, "a new key has 8 or 16 bytes; a current key is needed");
         goto done;
     }
-    if (nk.len % nbytes) {
+    if (nk->len % nbytes) {
         PyErr_SetString(PyExc_ValueError, "new keys are not a whole number of keys");
         goto done;
     }
-    Py_ssize_t meters = nk.len / nbytes;
-    if (!check_key(alg, &cur, meters))
+    meters = nk->len / nbytes;
+    if (!check_key(alg, cur, meters))
         goto done;
     heads = read_uints(heads_obj, &nheads, 64, "head block");
     if (!heads)
@@ -1218,7 +1428,7 @@ static PyObject *py_key_change(PyObject *self, PyObject *args)
         PyErr_NoMemory();
         goto done;
     }
-    const uint8_t *k = nk.buf;
+    const uint8_t *k = nk->buf;
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t m = 0; m < meters; m++) {
         const uint8_t *key = k + m * nbytes;
@@ -1236,15 +1446,134 @@ static PyObject *py_key_change(PyObject *self, PyObject *args)
             b[3] = heads[3] | sec[2] << 16; /* key bytes 8..11 */
         }
     }
-    encode_core(alg, cur.buf, per, 2, blocks, meters * per, out);
+    encode_core(alg, cur->buf, per, 2, blocks, meters * per, out);
     Py_END_ALLOW_THREADS
-    result = digits_list(out, meters * per);
+    ok = 1;
 done:
     PyMem_Free(heads);
     PyMem_Free(blocks);
+    if (!ok) {
+        PyMem_Free(out);
+        out = NULL;
+    }
+    *meters_out = meters;
+    *per_out = per;
+    *out_out = out;
+    return ok;
+}
+
+PyDoc_STRVAR(key_change_doc,
+             "key_change(alg, current_keys, new_keys, new_key_bytes, heads)\n--\n\n"
+             "Key change token sets: per meter, the 2 (8-byte new key) or 4 (16-byte) class 2 blocks\n"
+             "``heads`` with the new key's sections OR-ed into bits 47..16, encrypted with the meter's\n"
+             "current key. Flat list of digits, 2 or 4 per meter.");
+
+static PyObject *py_key_change(PyObject *self, PyObject *args)
+{
+    int alg, nbytes, per;
+    Py_buffer cur, nk;
+    PyObject *heads_obj, *result = NULL;
+    if (!check_ready() || !PyArg_ParseTuple(args, "iy*y*iO", &alg, &cur, &nk, &nbytes, &heads_obj))
+        return NULL;
+    Py_ssize_t meters;
+    u128 *out = NULL;
+    if (kct_encode(alg, &cur, &nk, nbytes, heads_obj, &meters, &per, &out))
+        result = digits_list(out, meters * per);
     PyMem_Free(out);
     PyBuffer_Release(&cur);
     PyBuffer_Release(&nk);
+    return result;
+}
+
+/* The ASCII bytes of a str that is safe inside a COPY text field (no tab, newline, CR or
+   backslash), else NULL with ValueError naming what and where. */
+static const char *copy_field(PyObject *o, Py_ssize_t *len, const char *what, Py_ssize_t i)
+{
+    if (!PyUnicode_Check(o) || !PyUnicode_IS_ASCII(o)) {
+        PyErr_Format(PyExc_ValueError, "%s %zd is not an ASCII str", what, i);
+        return NULL;
+    }
+    const char *s = (const char *)PyUnicode_1BYTE_DATA(o);
+    *len = PyUnicode_GET_LENGTH(o);
+    for (Py_ssize_t j = 0; j < *len; j++)
+        if (s[j] == '\t' || s[j] == '\n' || s[j] == '\r' || s[j] == '\\') {
+            PyErr_Format(PyExc_ValueError, "%s %zd has a tab, newline or backslash", what, i);
+            return NULL;
+        }
+    return s;
+}
+
+PyDoc_STRVAR(key_change_lines_doc,
+             "key_change_lines(alg, current_keys, new_keys, new_key_bytes, heads, firsts, seconds, before, middle,"
+             " after)\n--\n\n"
+             "The sets of key_change() as text lines, one per meter: before + firsts[i] + TAB + seconds[i] +\n"
+             "middle + the set's digits joined by spaces + after (ASCII bytes; a whole PostgreSQL COPY payload\n"
+             "without a Python object per meter). ``firsts``/``seconds`` must not hold a tab, newline or\n"
+             "backslash (ValueError); ``before``/``middle``/``after`` are written as given.");
+
+static PyObject *py_key_change_lines(PyObject *self, PyObject *args)
+{
+    int alg, nbytes, per;
+    Py_buffer cur, nk, before, middle, after;
+    PyObject *heads_obj, *firsts, *seconds, *result = NULL, *f1 = NULL, *f2 = NULL;
+    if (!check_ready() || !PyArg_ParseTuple(args, "iy*y*iOOOy*y*y*", &alg, &cur, &nk, &nbytes, &heads_obj, &firsts,
+                                            &seconds, &before, &middle, &after))
+        return NULL;
+    Py_ssize_t meters = 0;
+    u128 *out = NULL;
+    if (!kct_encode(alg, &cur, &nk, nbytes, heads_obj, &meters, &per, &out))
+        goto done;
+    f1 = PySequence_Fast(firsts, "expected a sequence of str");
+    f2 = f1 ? PySequence_Fast(seconds, "expected a sequence of str") : NULL;
+    if (!f2)
+        goto done;
+    if (PySequence_Fast_GET_SIZE(f1) != meters || PySequence_Fast_GET_SIZE(f2) != meters) {
+        PyErr_Format(PyExc_ValueError, "%zd meters but %zd firsts and %zd seconds", meters,
+                     PySequence_Fast_GET_SIZE(f1), PySequence_Fast_GET_SIZE(f2));
+        goto done;
+    }
+    PyObject **a = PySequence_Fast_ITEMS(f1), **b = PySequence_Fast_ITEMS(f2);
+    Py_ssize_t fixed = before.len + 1 + middle.len + 21 * per - 1 + after.len, total = 0, la, lb;
+    for (Py_ssize_t i = 0; i < meters; i++) {
+        if (!copy_field(a[i], &la, "first", i) || !copy_field(b[i], &lb, "second", i))
+            goto done;
+        total += fixed + la + lb;
+    }
+    result = PyBytes_FromStringAndSize(NULL, total);
+    if (!result)
+        goto done;
+    char *w = PyBytes_AS_STRING(result);
+    for (Py_ssize_t i = 0; i < meters; i++) {
+        const char *sa = (const char *)PyUnicode_1BYTE_DATA(a[i]), *sb = (const char *)PyUnicode_1BYTE_DATA(b[i]);
+        la = PyUnicode_GET_LENGTH(a[i]);
+        lb = PyUnicode_GET_LENGTH(b[i]);
+        memcpy(w, before.buf, (size_t)before.len);
+        w += before.len;
+        memcpy(w, sa, (size_t)la);
+        w += la;
+        *w++ = '\t';
+        memcpy(w, sb, (size_t)lb);
+        w += lb;
+        memcpy(w, middle.buf, (size_t)middle.len);
+        w += middle.len;
+        for (int t = 0; t < per; t++) {
+            if (t)
+                *w++ = ' ';
+            write20(w, out[i * per + t]);
+            w += 20;
+        }
+        memcpy(w, after.buf, (size_t)after.len);
+        w += after.len;
+    }
+done:
+    PyMem_Free(out);
+    Py_XDECREF(f1);
+    Py_XDECREF(f2);
+    PyBuffer_Release(&cur);
+    PyBuffer_Release(&nk);
+    PyBuffer_Release(&before);
+    PyBuffer_Release(&middle);
+    PyBuffer_Release(&after);
     return result;
 }
 
@@ -1348,6 +1677,9 @@ static PyMethodDef methods[] = {
     {"bad_pans", py_bad_pans, METH_O, bad_pans_doc},
     {"meter_pans", py_meter_pans, METH_O, meter_pans_doc},
     {"key_change", py_key_change, METH_VARARGS, key_change_doc},
+    {"key_change_lines", py_key_change_lines, METH_VARARGS, key_change_lines_doc},
+    {"hmac_sha256", py_hmac_sha256, METH_VARARGS, hmac_sha256_doc},
+    {"dkga04", py_dkga04, METH_VARARGS, dkga04_doc},
     {"two_digit_variants", py_two_digit_variants, METH_VARARGS, two_digit_variants_doc},
     {NULL, NULL, 0, NULL},
 };

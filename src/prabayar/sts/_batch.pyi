@@ -30,6 +30,23 @@ def bad_pans(pans: Sequence[str], /) -> list[int]: ...
 def key_change(
     alg: int, current_keys: bytes, new_keys: bytes, new_key_bytes: int, heads: Sequence[int], /
 ) -> list[str]: ...
+def key_change_lines(
+    alg: int,
+    current_keys: bytes,
+    new_keys: bytes,
+    new_key_bytes: int,
+    heads: Sequence[int],
+    firsts: Sequence[str],
+    seconds: Sequence[str],
+    before: bytes,
+    middle: bytes,
+    after: bytes,
+    /,
+) -> bytes: ...
+def hmac_sha256(key: bytes, messages: Sequence[bytes], /) -> list[bytes]: ...
+def dkga04(
+    vending_key: bytes, pans: Sequence[str], head: bytes, tail: bytes, size: int, /
+) -> tuple[bytes, list[int]]: ...
 def two_digit_variants(
     typed: str, classes_mask: int, alg: int, key: bytes, /
 ) -> tuple[int, int, list[tuple[str, int, int]]]: ...
