@@ -139,7 +139,7 @@ def copy_ceilings(url: str, path: Path, rows: int) -> dict[str, float]:
         conn.commit()
         result["copy_file_s"] = time.perf_counter() - start
         tariffs = conn.execute("SELECT id, code, print_code, va_min, va_max, subsidised FROM tariff_classes").fetchall()
-        units = dict(conn.execute("SELECT code, id FROM units").fetchall())
+        units: dict[str, int] = dict(conn.execute("SELECT code, id FROM units").fetchall())
         ref = ReferenceData(tuple(TariffRef(*t) for t in tariffs), units, "54")
         # The validated rows are written out in COPY's text format first (streaming): only the
         # database's part is timed.
