@@ -263,6 +263,9 @@ def test_customer_pages_show_one_language(client: TestClient, lang: str) -> None
     causes = client.get("/token-gagal").text
     assert ("<strong>Salah ketik (GAGAL / REJECT).</strong>" in causes) == (lang == "id")
     assert ("<strong>A typing error (GAGAL / REJECT).</strong>" in causes) == (lang == "en")
+    chat = client.get("/obrolan").text  # the assistant is named in the page's language
+    assert ('class="chat-meta">asisten · ' in chat) == (lang == "id")
+    assert ('class="chat-meta">assistant · ' in chat) == (lang == "en")
 
 
 def test_a_notice_set_on_one_page_reads_in_the_language_of_the_next(client: TestClient) -> None:

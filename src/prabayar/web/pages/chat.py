@@ -37,6 +37,7 @@ from prabayar.web.api.support import Conflict, diagnosis_engine, support_call
 from prabayar.web.chat_bus import ChatBus, open_bus
 from prabayar.web.deps import LimiterDep, LimitsDep, ServicesDep
 from prabayar.web.errors import NotFound, WebError
+from prabayar.web.i18n import translate
 from prabayar.web.pages.guards import Csrf, PageCustomer, PageOperator
 from prabayar.web.pages.rendering import flash, flash_texts, render
 from prabayar.web.security import Principal
@@ -97,8 +98,14 @@ def _done(request: Request, target: str) -> Response:
     return Response(status_code=204) if _fetching(request) else RedirectResponse(target, status_code=303)
 
 
-def _message_view(m: Any) -> dict[str, Any]:
-    return {"id": m.id, "sender": m.sender, "author": m.author, "text": m.text,
+#: Senders the chat names in the reader's language (``chat.author.<sender>``); a customer or an
+#: agent is named by their user name.
+_NAMED_SENDERS = ("bot", "system")
+
+
+def _message_view(m: Any, lang: str) -> dict[str, Any]:
+    author = translate(f"chat.author.{m.sender}", lang) if m.sender in _NAMED_SENDERS else m.author
+    return {"id": m.id, "sender": m.sender, "author": author, "text": m.text,
             "at": m.at.astimezone(WIB).strftime("%H:%M")}  # fmt: skip
 
 
@@ -127,7 +134,7 @@ def customer_chat(request: Request, user: PageCustomer, services: ServicesDep) -
     chats = chats_of(request, services)
     chat = chat_call(chats.start, user.subject, idpel=user.customer_id, lang=_lang(request),
                         meters=[m.meter_number for m in meters])  # fmt: skip
-    messages = [_message_view(m) for m in chats.messages(chat.id)]
+    messages = [_message_view(m, _lang(request)) for m in chats.messages(chat.id)]
     return render(request, "chat/customer.html", {"chat": chat, "messages": messages})
 
 
@@ -185,7 +192,7 @@ def agent_queue(request: Request, operator: PageOperator, services: ServicesDep)
 def agent_chat(request: Request, chat_id: int, operator: PageOperator, services: ServicesDep) -> Response:
     chats = chats_of(request, services)
     chat = chat_call(chats.get, chat_id)
-    messages = [_message_view(m) for m in chats.messages(chat.id)]
+    messages = [_message_view(m, _lang(request)) for m in chats.messages(chat.id)]
     context = {"chat": chat, "messages": messages, "diagnosis": chats.last_diagnosis(chat_id), "agent_view": True}
     return render(request, "chat/agent.html", context)
 
@@ -276,6 +283,7 @@ def _stream(request: Request, chats: ChatService, chat_id: int) -> StreamingResp
     """Messages after ``Last-Event-ID`` (or ``?after=``), then each new one as it is written;
     a ``status`` event when the conversation's status changes (bot, waiting, agent, closed)."""
     bus = chat_bus(request)
+    lang = _lang(request)
     try:
         after = int(request.headers.get("last-event-id") or request.query_params.get("after") or 0)
     except ValueError:
@@ -292,7 +300,7 @@ def _stream(request: Request, chats: ChatService, chat_id: int) -> StreamingResp
             fresh = await run_in_threadpool(chats.messages, chat_id, after)
             for m in fresh:
                 after = m.id
-                data = json.dumps(_message_view(m), ensure_ascii=False)
+                data = json.dumps(_message_view(m, lang), ensure_ascii=False)
                 yield f"id: {m.id}\nevent: message\ndata: {data}\n\n".encode()
             if chat.status != status:
                 status = chat.status
