@@ -57,6 +57,13 @@ class Settings(BaseSettings):
         description="PostgreSQL: answer POST /api/v1/channel/purchase on the event loop (psycopg async pool) "
         "instead of a worker thread; same rules and answers (docs/performance.md)",
     )
+    sale_batch: int = Field(
+        default=16,
+        ge=1,
+        le=256,
+        description="most channel purchases one PostgreSQL transaction carries on the event-loop path "
+        "(sales that arrive together share claim, write and commit; 1 = one transaction per sale)",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     cutoff_wib: str | None = Field(

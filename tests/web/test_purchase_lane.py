@@ -231,3 +231,71 @@ def test_concurrent_lane_sales_on_one_meter_keep_tids_strictly_increasing(app: A
     by_tid = sorted(sales, key=lambda s: s.tid)
     assert [s.created_at for s in by_tid] == sorted(s.created_at for s in sales)
     assert len({a["token"] for a in answers}) == 24
+
+
+def test_concurrent_sales_on_many_meters_share_transactions_and_each_is_whole(
+    app: Any, vending: VendingService
+) -> None:
+    """Sales that arrive together are written in one transaction each batch: every sale still
+    has its guard, purchase, audit and usage rows, TIDs rise per meter, a blocked customer in
+    the same batch is refused alone, a retry in the same burst gets the same sale."""
+    meters = [demo_meter_number(n) for n in (10000005, 10000006, 10000007, 10000008)]
+    lane = app.state.purchase_lane
+
+    async def run() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+
+            async def one(reference: str, meter: str) -> httpx.Response:
+                body = {"channel_reference": reference, "identifier": meter, "nominal": 20_000}
+                return await client.post(PATH, json=body, headers=KEY)
+
+            warm = await one("M-WARM", meters[0])
+            assert warm.status_code == 200, warm.text
+            calls = [one(f"M-{i}", meters[i % 4]) for i in range(40)]
+            calls += [one("M-BLOCKED", JOKO_METER), one("M-3", meters[3])]  # a refusal and a retry
+            return list(await asyncio.gather(*calls))
+
+    answers = asyncio.run(run())
+    sold = [a.json() for a in answers[:40]]
+    assert all(a.status_code == 200 for a in answers[:40]), [a.text for a in answers if a.status_code != 200]
+    assert_error(answers[40], 403, "0077")
+    assert answers[41].status_code == 200 and answers[41].json()["token"] == sold[3]["token"]
+    assert lane.batches < lane.sold  # some sales really shared a transaction
+    for meter in meters:
+        sales = rows(vending, "SELECT tid, created_at, kwh FROM purchases WHERE meter_number = :m ORDER BY id", m=meter)
+        expected = 11 if meter == meters[0] else 10
+        assert len(sales) == expected
+        assert [s.tid for s in sales] == sorted({s.tid for s in sales})  # strictly increasing in commit order
+        usage = rows(vending, "SELECT sum(kwh) AS kwh FROM monthly_usage WHERE meter_number = :m", m=meter)
+        assert usage[0].kwh == sum(s.kwh for s in sales)
+    guards = rows(vending, "SELECT count(*) AS n FROM purchase_refs WHERE channel_reference LIKE 'M-%'")
+    audits = rows(vending, "SELECT count(*) AS n FROM audit_log WHERE action = 'purchase' AND detail LIKE '%\"M-%'")
+    assert guards[0].n == audits[0].n == 41
+    assert not rows(vending, "SELECT 1 FROM purchases WHERE channel_reference = 'M-BLOCKED'")
+
+
+def test_a_batch_that_finds_usage_changed_keeps_nothing_and_hands_every_sale_back(
+    app: Any, vending: VendingService, client: TestClient
+) -> None:
+    """The write re-checks the month's usage against what the claim read; a mismatch rolls the
+    whole batch back and each sale is sold again by the full path (nothing lost, nothing twice)."""
+    buy(client, "STALE-WARM")
+    lane = app.state.purchase_lane
+    from prabayar.vending import fastpath_async
+
+    original = fastpath_async._WRITE_MANY_PG
+    # the same statement, told that the usage row is absent when it exists: the insert finds the
+    # row, writes nothing, and the counts disagree
+    patched = original.replace("WHERE NOT s.had_usage AND s.kwh <= s.cap", "WHERE s.kwh <= s.cap").replace(
+        "WHERE s.had_usage AND mu.meter_number", "WHERE false AND mu.meter_number"
+    )
+    fastpath_async._WRITE_MANY_PG = patched
+    try:
+        answer = buy(client, "STALE-1")
+    finally:
+        fastpath_async._WRITE_MANY_PG = original
+    assert answer.status_code == 200, answer.text
+    assert lane.handed_back >= 1
+    assert len(rows(vending, "SELECT 1 FROM purchases WHERE channel_reference = 'STALE-1'")) == 1
+    assert len(rows(vending, "SELECT 1 FROM audit_log WHERE action = 'purchase' AND detail LIKE '%STALE-1%'")) == 1

@@ -562,14 +562,15 @@ class CampaignUseCases(SalesUseCases, ApprovalUseCases):
         self.__dict__["_campaign_flag"] = (time.monotonic() + CAMPAIGN_CACHE_SECONDS, value)
         return value
 
-    def campaign_flag_cached(self) -> bool | None:
-        """``_campaign_deliveries_possible`` from its cache only (no I/O): None when cold."""
+    def peek_campaign_flag(self) -> tuple[bool | None, bool]:
+        """``_campaign_deliveries_possible`` from its cache only (no I/O): (flag or None when
+        cold, whether fresh)."""
         import time
 
         flag: tuple[float, bool] | None = self.__dict__.get("_campaign_flag")
-        if flag is None or flag[0] <= time.monotonic():
-            return None
-        return flag[1]
+        if flag is None:
+            return None, False
+        return flag[1], flag[0] > time.monotonic()
 
     @staticmethod
     def _pending_row(session: Session, meter: Meter) -> CampaignMeterRow | None:

@@ -307,6 +307,17 @@ class _TtlCache:
                 self._data.clear()
             self._data[key] = (time.monotonic() + self.seconds, value)
 
+    def peek(self, key: object) -> tuple[object | None, bool]:
+        """(value, fresh): the entry even after it expired (stale-while-revalidate callers)."""
+        hit = self._data.get(key)
+        if hit is None:
+            return None, False
+        return hit[1], hit[0] >= time.monotonic()
+
+    def discard(self, key: object) -> None:
+        with self._lock:
+            self._data.pop(key, None)
+
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
@@ -382,26 +393,36 @@ class LeanPurchase(ServiceCore):
         cache.put(code, rule)
         return rule
 
-    def cached_channel_rule(self, code: str) -> ChannelRule | None:
-        """The channel's rule if this process has it cached (no I/O), else None."""
-        return cast(ChannelRule | None, self._caches()["channels"].get(code))
+    # --- what the asyncio lane reads without I/O (stale entries included; it refreshes them) ---
+    def peek_channel_rule(self, code: str) -> tuple[ChannelRule | None, bool]:
+        """(the channel's cached rule or None, whether it is fresh); no I/O."""
+        rule, fresh = self._caches()["channels"].peek(code)
+        return cast(ChannelRule | None, rule), fresh
 
-    def tariff_versions_cached(self) -> bool:
-        """Whether the tariff versions are cached (a sale then prices without I/O)."""
-        return self._caches()["tariffs"].get("all") is not None
+    def forget_channel_rule(self, code: str) -> None:
+        self._caches()["channels"].discard(code)
 
-    def cached_channel_for_key(self, api_key: str) -> ChannelInfo | None:
-        """The channel of an API key if this process has it cached (no I/O), else None."""
-        return cast(ChannelInfo | None, self._caches()["keys"].get(accounts.hash_api_key(api_key)))
+    def peek_channel_for_key(self, api_key: str) -> tuple[ChannelInfo | None, bool]:
+        """(the cached channel of an API key or None, whether it is fresh); no I/O."""
+        info, fresh = self._caches()["keys"].peek(accounts.hash_api_key(api_key))
+        return cast(ChannelInfo | None, info), fresh
 
-    def campaign_flag_cached(self) -> bool | None:
-        """Whether a sale must ask for pending campaign KCTs: False here (no campaigns); the
-        campaign use cases answer from their cache, None when it is cold."""
-        return False
+    def forget_api_key(self, api_key: str) -> None:
+        self._caches()["keys"].discard(accounts.hash_api_key(api_key))
 
-    def _tariff_versions(self) -> dict[int, list[tuple[datetime, Decimal]]]:
+    def peek_tariff_versions(self) -> tuple[bool, bool]:
+        """(whether tariff versions are cached, whether fresh); no I/O."""
+        versions, fresh = self._caches()["tariffs"].peek("all")
+        return versions is not None, fresh
+
+    def peek_campaign_flag(self) -> tuple[bool | None, bool]:
+        """(whether a sale must ask for pending campaign KCTs, fresh): always (False, True) here
+        (no campaigns); the campaign use cases answer from their cache."""
+        return False, True
+
+    def _tariff_versions(self, *, stale_ok: bool = False) -> dict[int, list[tuple[datetime, Decimal]]]:
         cache = self._caches()["tariffs"]
-        hit = cache.get("all")
+        hit = cache.peek("all")[0] if stale_ok else cache.get("all")
         if hit is not None:
             return cast(dict[int, list[tuple[datetime, Decimal]]], hit)
         versions: dict[int, list[tuple[datetime, Decimal]]] = {}
@@ -411,10 +432,12 @@ class LeanPurchase(ServiceCore):
         cache.put("all", versions)
         return versions
 
-    def _tariff_rate(self, tariff_class_id: int, base_rate: Decimal, when: datetime) -> Decimal:
+    def _tariff_rate(
+        self, tariff_class_id: int, base_rate: Decimal, when: datetime, *, stale_ok: bool = False
+    ) -> Decimal:
         """The Rp/kWh in force at ``when``: the newest version that has started, else the base."""
         rate = base_rate
-        for start, version_rate in self._tariff_versions().get(tariff_class_id, ()):
+        for start, version_rate in self._tariff_versions(stale_ok=stale_ok).get(tariff_class_id, ()):
             if start <= when:
                 rate = version_rate
             else:
@@ -537,14 +560,22 @@ class LeanPurchase(ServiceCore):
             raw.close()
 
     def _plan_sale(
-        self, rule: ChannelRule, reference: str, claimed: _Claimed, nominal: int, now: datetime, *, sqlite: bool
+        self,
+        rule: ChannelRule,
+        reference: str,
+        claimed: _Claimed,
+        nominal: int,
+        now: datetime,
+        *,
+        sqlite: bool,
+        stale_ok: bool = False,
     ) -> tuple[dict[str, Any], PurchaseResult]:
         """Everything between the claim and the write, without I/O: the refusals (meter,
         customer, cap), the price, the TID, the token; the write's parameters and the answer.
         Shared by the blocking path here and the asyncio one (``fastpath_async``)."""
         meter = cast(Meter, claimed.meter)
         self._check_sellable(meter)
-        price, cap = self._price(rule, claimed, nominal, now)
+        price, cap = self._price(rule, claimed, nominal, now, stale_ok=stale_ok)
         tid = self._tid_for(meter, now)
         credit = ElectricityCredit(tid=tid, amount=price.kwh, rnd=secrets.randbelow(16))
         # the batch engine's C encoder (byte-identical to sts.encode, tests/sts): 15 -> 3 µs
@@ -669,7 +700,7 @@ class LeanPurchase(ServiceCore):
         )
 
     def _price(
-        self, rule: ChannelRule, claimed: _Claimed, nominal: int, now: datetime
+        self, rule: ChannelRule, claimed: _Claimed, nominal: int, now: datetime, *, stale_ok: bool = False
     ) -> tuple[PriceBreakdown, Decimal]:
         """The same pricing as a quote (``ServiceCore._quote_and_usage``) from the claimed row."""
         customer = claimed.meter.customer
@@ -680,7 +711,7 @@ class LeanPurchase(ServiceCore):
         household = claimed.household
         price = price_purchase(
             nominal,
-            tariff_rp_per_kwh=self._tariff_rate(claimed.tariff_class_id, claimed.base_rate, now),
+            tariff_rp_per_kwh=self._tariff_rate(claimed.tariff_class_id, claimed.base_rate, now, stale_ok=stale_ok),
             pbjt_rate=claimed.pbjt_rate,
             admin_fee=rule.admin_fee.fee_for(nominal),
             ppn_rate=PPN_RATE if ppn_applies(household, customer.va) else Decimal(0),

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from prabayar import sts
@@ -57,6 +58,84 @@ _CLAIM_PG = _CLAIM + "\n   FOR UPDATE OF m"
 _PENDING_KCT = "SELECT EXISTS (SELECT 1 FROM campaign_meters WHERE meter_number = %(meter)s AND state = 'generated')"
 
 
+#: The batch claim: every meter of the batch, locked in meter-number order (two batches never
+#: wait for each other in a cycle).
+_CLAIM_MANY_PG = (
+    _CLAIM.replace("WHERE m.meter_number = %(meter)s", "WHERE m.meter_number = ANY(%(meters)s)")
+    + "\n ORDER BY m.meter_number\n   FOR UPDATE OF m"
+)
+_PENDING_KCT_MANY = (
+    "SELECT DISTINCT meter_number FROM campaign_meters WHERE meter_number = ANY(%(meters)s) AND state = 'generated'"
+)
+#: (parameter, SQL array type) of the batch write, in ``unnest`` order
+_BATCH_TYPES = (
+    ("channel_id", "int"), ("reference", "text"), ("created_at", "timestamptz"), ("reference_number", "text"),
+    ("meter", "text"), ("meter_id", "bigint"), ("idpel", "text"), ("name", "text"), ("tariff_code", "text"),
+    ("va", "bigint"), ("customer_id", "bigint"), ("nominal", "bigint"), ("admin_fee", "bigint"),
+    ("meterai", "bigint"), ("ppn", "bigint"), ("pbjt", "bigint"), ("angsuran", "bigint"), ("stroom", "bigint"),
+    ("kwh", "bigint"), ("rate", "bigint"), ("pbjt_rate", "bigint"), ("tid", "bigint"), ("token", "text"),
+    ("month", "text"), ("cap", "bigint"), ("had_usage", "bool"), ("actor", "text"), ("detail", "text"),
+)  # fmt: skip
+_BATCH_COLUMNS = tuple(name for name, _ in _BATCH_TYPES)
+#: Every write of many sales in one statement (the same rows as ``fastpath._WRITE_PG`` per sale).
+#: A sale whose (channel, reference) guard row exists already writes nothing; the others write
+#: purchase, TID, usage (the cap re-checked), debt and audit. Returns the sold references
+#: ("channel_id:reference"), usage rows written, debt rows written and debts due.
+_WRITE_MANY_PG = f"""
+WITH v AS (
+  SELECT * FROM unnest({", ".join(f"%({name})s::{kind}[]" for name, kind in _BATCH_TYPES)})
+    AS v({", ".join(_BATCH_COLUMNS)})
+), r AS (
+  INSERT INTO purchase_refs (channel_id, channel_reference, purchase_id, created_at)
+  SELECT channel_id, reference, nextval('purchases_id_seq'), created_at FROM v
+  ON CONFLICT DO NOTHING
+  RETURNING channel_id, channel_reference, purchase_id
+), s AS (
+  SELECT v.*, r.purchase_id FROM v JOIN r ON r.channel_id = v.channel_id AND r.channel_reference = v.reference
+), p AS (
+  INSERT INTO purchases (id, reference_number, channel_id, channel_reference, meter_number, idpel, customer_name,
+                         tariff_code, va, nominal, admin_fee, meterai, ppn, pbjt, angsuran, stroom, kwh,
+                         tariff_rp_per_kwh, pbjt_rate, tid, token, created_at)
+  SELECT purchase_id, reference_number, channel_id, reference, meter, idpel, name, tariff_code, va, nominal,
+         admin_fee, meterai, ppn, pbjt, angsuran, stroom, kwh, rate, pbjt_rate, tid, token, created_at FROM s
+  RETURNING channel_id, channel_reference
+), m AS (
+  UPDATE meters SET last_tid = s.tid FROM s WHERE meters.id = s.meter_id
+), uu AS (
+  UPDATE monthly_usage mu SET kwh = mu.kwh + s.kwh FROM s
+  WHERE s.had_usage AND mu.meter_number = s.meter AND mu.month = s.month AND mu.kwh + s.kwh <= s.cap
+  RETURNING 1
+), ui AS (
+  INSERT INTO monthly_usage (meter_number, month, kwh)
+  SELECT meter, month, kwh FROM s WHERE NOT s.had_usage AND s.kwh <= s.cap
+  ON CONFLICT DO NOTHING
+  RETURNING 1
+), d AS (
+  UPDATE customers c SET debt_remaining = c.debt_remaining - s.angsuran FROM s
+  WHERE c.id = s.customer_id AND s.angsuran > 0 AND c.debt_remaining >= s.angsuran
+  RETURNING 1
+), a AS (
+  INSERT INTO audit_log (at, actor, action, meter_number, detail)
+  SELECT created_at, actor, 'purchase', meter, detail FROM s
+)
+SELECT (SELECT array_agg(channel_id || ':' || channel_reference) FROM p),
+       (SELECT count(*) FROM uu) + (SELECT count(*) FROM ui),
+       (SELECT count(*) FROM d),
+       (SELECT count(*) FROM s WHERE angsuran > 0)"""
+
+
+@dataclass(eq=False)
+class _Order:
+    """One sale waiting for a batch."""
+
+    rule: ChannelRule
+    reference: str
+    meter: str
+    nominal: int
+    campaign: bool
+    done: asyncio.Future[PurchaseResult] | None = None
+
+
 class HandBack(Exception):
     """This sale is not for the lane: run the full purchase (nothing was written)."""
 
@@ -74,8 +153,18 @@ class AsyncLeanPurchase:
     key store and clock are used as they are, so both paths sell by the same rules.
     """
 
-    def __init__(self, service: LeanPurchase, url: str, *, pool_size: int = 8, options: str = "") -> None:
+    def __init__(
+        self, service: LeanPurchase, url: str, *, pool_size: int = 8, options: str = "", batch: int = 16
+    ) -> None:
         self.service = service
+        #: most sales one transaction carries (1 = every sale its own transaction)
+        self.max_batch = max(1, batch)
+        #: sales that arrived and wait for a batch; drainers take them in order
+        self._waiting: list[_Order] = []
+        self._drainers = 0
+        self._tasks: set[asyncio.Future[None]] = set()
+        self._refreshing: set[tuple[str, ...]] = set()
+        self.batches = 0  #: transactions the batches took (sold / batches = mean batch size)
         self.url = libpq_url(url)
         self.options = options  # libpq options of the blocking engine (search_path, lock_timeout)
         self.sold = 0  #: sales this lane completed (the rest were handed back)
@@ -119,6 +208,44 @@ class AsyncLeanPurchase:
             await self._pool.close()
         self._pool = None
 
+    # --- caches: stale-while-revalidate ---------------------------------------------------------
+    def channel_for_key(self, api_key: str) -> Any:
+        """The channel of an API key from the process cache (None when not cached). A stale
+        entry is still used while one worker thread asks the database again; a key revoked or a
+        channel disabled meanwhile drops out of the cache when that answer comes."""
+        service = self.service
+        info, fresh = service.peek_channel_for_key(api_key)
+        if info is not None and not fresh:
+            self._revalidate(("key", api_key), lambda: service.authenticate_channel(api_key),
+                             lambda: service.forget_api_key(api_key))  # fmt: skip
+        return info
+
+    def _campaign_refresh(self) -> None:
+        refresh = getattr(self.service, "_campaign_deliveries_possible", None)
+        if refresh is not None:
+            refresh()
+
+    def _revalidate(self, key: tuple[str, ...], refresh: Any, forget: Any = None) -> None:
+        """Refresh one cache entry in a worker thread, once at a time per entry. Until it is
+        back, sales keep the stale value (at most ``CACHE_SECONDS`` plus one query old)
+        instead of all falling back to the blocking path at once."""
+        if key in self._refreshing:
+            return
+        self._refreshing.add(key)
+
+        async def run() -> None:
+            try:
+                await asyncio.to_thread(refresh)
+            except Exception:
+                if forget is not None:
+                    forget()
+            finally:
+                self._refreshing.discard(key)
+
+        task = asyncio.ensure_future(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     async def purchase(self, channel: str, channel_reference: str, identifier: str, nominal: int) -> PurchaseResult:
         """Sell a token, or raise :class:`HandBack` for the full path (nothing written then).
 
@@ -147,16 +274,26 @@ class AsyncLeanPurchase:
             raise HandBack()
         if isinstance(nominal, bool) or not isinstance(nominal, int):
             raise HandBack()
-        rule = service.cached_channel_rule(channel)
-        if rule is None or not service.tariff_versions_cached():
-            raise HandBack()  # the full path fills the caches
+        rule, fresh = service.peek_channel_rule(channel)
+        if rule is None:
+            raise HandBack()  # the full path fills the cache
+        if not fresh:
+            self._revalidate(("rule", channel), lambda: service.channel_rule(channel),
+                             lambda: service.forget_channel_rule(channel))  # fmt: skip
+        have_tariffs, fresh = service.peek_tariff_versions()
+        if not have_tariffs:
+            raise HandBack()
+        if not fresh:
+            self._revalidate(("tariffs",), service._tariff_versions)
         ident = sts.meter_number.compact(identifier)
         if len(ident) not in (11, 12, 13) or not is_digits(ident):
             raise HandBack()  # a bad identifier: the full path words the refusal
         idpel = ident if len(ident) == 12 else None
-        campaign = service.campaign_flag_cached()
+        campaign, fresh = service.peek_campaign_flag()
         if campaign is None:
             raise HandBack()
+        if not fresh:
+            self._revalidate(("campaign",), self._campaign_refresh)
         try:
             if idpel is None:
                 sts.meter_number.validate(ident)
@@ -164,6 +301,8 @@ class AsyncLeanPurchase:
             rule.denomination.check(nominal)
         except (VendingError, sts.InvalidChecksum):
             raise HandBack() from None  # refusals are answered (and replay-checked) by the full path
+        if idpel is None and self.max_batch > 1:
+            return await self._queued(_Order(rule, reference, ident, nominal, campaign))
         pool = await self.pool()
         for _attempt in range(3):
             async with pool.connection() as conn:
@@ -172,6 +311,124 @@ class AsyncLeanPurchase:
                 except _StaleAsync:
                     continue
         raise HandBack()
+
+    # --- many sales in one transaction --------------------------------------------------------
+    async def _queued(self, order: _Order) -> PurchaseResult:
+        """Wait for this sale's batch: sales that arrive while the connections are busy share
+        one claim, one write and one commit (group commit), each still all-or-nothing."""
+        order.done = asyncio.get_running_loop().create_future()
+        self._waiting.append(order)
+        if self._drainers < self._max_drainers():
+            self._drainers += 1
+            task = asyncio.ensure_future(self._drain())
+            self._tasks.add(task)  # the loop keeps only weak references to tasks
+            task.add_done_callback(self._tasks.discard)
+        return await order.done
+
+    def _max_drainers(self) -> int:
+        """Batches in flight at once: half the pool, so that sales queue up and batch."""
+        return max(1, self.pool_size // 2)
+
+    def _next_batch(self) -> list[_Order]:
+        """Up to ``max_batch`` waiting sales, oldest first, no meter and no reference twice (a
+        second sale of a meter waits for the next batch: TIDs follow the meter's lock)."""
+        batch: list[_Order] = []
+        meters: set[str] = set()
+        refs: set[tuple[int, str]] = set()
+        rest: list[_Order] = []
+        for order in self._waiting:
+            key = (order.rule.id, order.reference)
+            if len(batch) < self.max_batch and order.meter not in meters and key not in refs:
+                batch.append(order)
+                meters.add(order.meter)
+                refs.add(key)
+            else:
+                rest.append(order)
+        self._waiting = rest
+        return batch
+
+    async def _drain(self) -> None:
+        from psycopg import Error as DatabaseError
+        from psycopg_pool import PoolTimeout
+
+        try:
+            while self._waiting:
+                batch = self._next_batch()
+                try:
+                    pool = await self.pool()
+                    async with pool.connection() as conn:
+                        outcomes = await self._sell_batch(conn, batch)
+                except (DatabaseError, PoolTimeout, OSError) as exc:
+                    log.warning("lane batch failed (%s); handing its sales to the full path", type(exc).__name__)
+                    outcomes = [HandBack() for _ in batch]
+                except Exception as exc:  # a bug must not leave callers waiting forever
+                    log.exception("lane batch crashed")
+                    outcomes = [exc for _ in batch]
+                self.batches += 1
+                for order, outcome in zip(batch, outcomes, strict=True):
+                    if order.done is not None and not order.done.done():
+                        if isinstance(outcome, BaseException):
+                            order.done.set_exception(outcome)
+                        else:
+                            order.done.set_result(outcome)
+        finally:
+            self._drainers -= 1
+
+    async def _sell_batch(self, conn: AsyncConnection[Any], batch: list[_Order]) -> list[PurchaseResult | Exception]:
+        """Claim every meter of the batch (in meter order: no deadlock between batches), plan
+        each sale, write all sold ones in one statement, commit once. A sale the plan refuses,
+        or whose reference turns out taken, is handed back; if the write finds usage or debt
+        changed since the claim, nothing is kept and every sale is handed back."""
+        service = self.service
+        outcomes: list[PurchaseResult | Exception] = [HandBack() for _ in batch]
+        committed = False
+        try:
+            month_guess = month_of(service.now())
+            meters = sorted(order.meter for order in batch)
+            waiting: set[str] = set()
+            if any(order.campaign for order in batch):
+                found = await (await conn.execute(_PENDING_KCT_MANY, {"meters": meters})).fetchall()
+                waiting = {row[0] for row in found}
+            rows = await (await conn.execute(_CLAIM_MANY_PG, {"meters": meters, "month": month_guess})).fetchall()
+            now = service.now()  # after the claim, as for one sale
+            month = month_of(now)
+            by_meter = {row[1]: row for row in rows}
+            planned: list[tuple[int, dict[str, Any], PurchaseResult]] = []
+            for i, order in enumerate(batch):
+                row = by_meter.get(order.meter)
+                if row is None or order.meter in waiting:
+                    continue  # unknown meter or campaign KCTs waiting: the full path answers
+                claimed = service._claimed(row)
+                had_usage = row[-1] is not None
+                if month != month_guess:  # the month turned during the claim
+                    usage = await (await conn.execute(_USAGE, {"meter": order.meter, "month": month})).fetchone()
+                    claimed = _replace_bought(claimed, usage[0] if usage else None)
+                    had_usage = usage is not None
+                try:
+                    params, result = service._plan_sale(order.rule, order.reference, claimed, order.nominal, now,
+                                                        sqlite=False, stale_ok=True)  # fmt: skip
+                except VendingError:
+                    continue
+                params["had_usage"] = had_usage
+                planned.append((i, params, result))
+            if planned:
+                columns = {name: [p[name] for _, p, _ in planned] for name in _BATCH_COLUMNS}
+                sold, usage_rows, debt_rows, debts = await (await conn.execute(_WRITE_MANY_PG, columns)).fetchone()  # type: ignore[misc]
+                sold_keys = set(sold or ())
+                if usage_rows != len(sold_keys) or debt_rows != debts:
+                    return [HandBack() for _ in batch]  # stale figures: nothing kept (finally rolls back)
+                await conn.commit()
+                committed = True
+                for i, params, result in planned:
+                    if f"{params['channel_id']}:{params['reference']}" in sold_keys:
+                        outcomes[i] = result
+            else:
+                await conn.rollback()
+                committed = True
+            return outcomes
+        finally:
+            if not committed:
+                await _rollback(conn)
 
     async def _sell_once(
         self,
@@ -203,7 +460,7 @@ class AsyncLeanPurchase:
                 usage = await (await conn.execute(_USAGE, {"meter": meter_number, "month": month})).fetchone()
                 claimed = _replace_bought(claimed, usage[0] if usage else None)
             try:
-                params, result = service._plan_sale(rule, reference, claimed, nominal, now, sqlite=False)
+                params, result = service._plan_sale(rule, reference, claimed, nominal, now, sqlite=False, stale_ok=True)
             except VendingError:
                 raise HandBack() from None
             cur = await conn.execute(_WRITE_PG, params)

@@ -75,7 +75,7 @@ class PurchaseLane:
             await self.app(scope, fallback, send)  # the route words the 400/422
             return
         services = self.owner.state.services
-        info = services.vending.cached_channel_for_key(api_key)
+        info = sale.channel_for_key(api_key)
         if info is None:
             await self.app(scope, fallback, send)  # the route authenticates and fills the cache
             return
