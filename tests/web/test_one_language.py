@@ -17,7 +17,7 @@ from prabayar.web import i18n
 from prabayar.web.pages.rendering import TEMPLATES_DIR
 
 from .conftest import BUDI_METER, signed_in
-from .test_pages import csrf
+from .test_pages import buy, csrf
 
 WEB = Path(i18n.__file__).parent
 #: The language machinery itself chooses between two texts; nothing else in the web may.
@@ -275,3 +275,35 @@ def test_a_notice_set_on_one_page_reads_in_the_language_of_the_next(client: Test
     page = client.get(ticket).text
     assert f"Ticket {ticket.rsplit('/', 1)[1]} opened." in page
     assert "dibuat." not in page
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_a_customer_flow_shows_one_language(client: TestClient, lang: str) -> None:
+    """Receipt, the meter after a key-in, a token check with its evidence, the complaint and the
+    customer's ticket page: words from the catalogues, the diagnosis' and the meter's own
+    two-language texts in the page's language."""
+    signed_in(client, "budi")
+    client.cookies.set(i18n.LANG_COOKIE, lang)
+    receipt, digits = buy(client, nominal=20_000)
+    pages = {"receipt": receipt}
+    token = csrf(client.get(f"/meter/{BUDI_METER}").text)
+    client.post(f"/meter/{BUDI_METER}/tombol", data={"csrf_token": token, "keys": digits})
+    pages["meter"] = client.get(f"/meter/{BUDI_METER}").text
+    typo = digits[:7] + str((int(digits[7]) + 1) % 10) + digits[8:]
+    pages["check"] = client.post(
+        "/token-gagal", data={"csrf_token": token, "meter_number": BUDI_METER, "token": typo, "display": "USED"}
+    ).text
+    assert 'data-testid="evidence"' in pages["check"]
+    client.post(
+        "/pengaduan",
+        data={"csrf_token": token, "meter_number": BUDI_METER, "category": "typo", "description": "12345678901234",
+              "token": typo, "display": "GAGAL"},
+    )  # fmt: skip
+    listed = client.get("/pengaduan").text
+    number = re.search(r'href="/pengaduan/tiket/(PGD-\d{8}-\d{6})"', listed)
+    assert number is not None
+    pages["complaints"] = listed
+    pages["ticket"] = client.get(f"/pengaduan/tiket/{number.group(1)}").text
+    leaks = {name: found for name, page in pages.items() if (found := _leaks(page, lang))}
+    assert not leaks
+    assert ("Token sudah dipakai" in pages["check"] or "Salah ketik" in pages["check"]) == (lang == "id")
