@@ -8,7 +8,8 @@ One chunk is one database transaction, on PostgreSQL and on SQLite alike:
    their current key parameters, grouped by key, and their KCT sets made by the batch engine
    (``prabayar.sts.batch``: derivation of the current and the new decoder key and the KCT
    encoding in C);
-3. one row per meter goes into ``campaign_meters`` (PostgreSQL: ``COPY``; SQLite:
+3. one row per meter goes into ``campaign_meters`` (PostgreSQL: ``COPY`` of lines the batch
+   engine writes as bytes, one call per key group, no Python object per meter; SQLite:
    ``executemany``), whose unique key (meter, campaign) refuses a second row for a meter;
 4. the chunk is marked ``done`` with its counts, and the transaction commits.
 
@@ -544,6 +545,6 @@ def finish_if_done(engine: Engine, campaign_id: int, now: datetime) -> None:
 
 
 __all__ = [
-    "CHUNK_SIZE", "ChunkOutcome", "Selection", "Target", "generate_chunk", "key_label", "make_sets",
+    "CHUNK_SIZE", "ChunkOutcome", "Selection", "Target", "generate_chunk", "kct_lines", "key_label", "make_sets",
     "meter_params", "params_of_label", "plan",
 ]  # fmt: skip
