@@ -80,11 +80,15 @@ def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 60) ->
 
 def run_wrk(base: str, clients: int, duration: int, lua_args: list[str]) -> dict[str, float]:
     threads = max(1, min(2, clients))
-    out = subprocess.run(
+    run = subprocess.run(
         ["wrk", "-t", str(threads), "-c", str(clients), "-d", f"{duration}s", "--timeout", "10s",
          "-s", str(HERE / "wrk_purchase.lua"), base, "--", *lua_args],
         check=True, text=True, capture_output=True,
-    ).stdout  # fmt: skip
+    )  # fmt: skip
+    out = run.stdout
+    for line in run.stderr.splitlines():
+        if line.startswith("NON200 "):
+            print("   ", line, flush=True)
     line = next(x for x in out.splitlines() if x.startswith("RESULT "))
     r = json.loads(line[len("RESULT ") :])
     seconds = r["duration_us"] / 1e6

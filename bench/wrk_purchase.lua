@@ -34,6 +34,17 @@ function request()
   return wrk.format("POST", path, {["Content-Type"] = "application/json", ["X-Api-Key"] = apikey}, body)
 end
 
+local shown = 0
+
+-- The first few answers that are not 200, on stderr: a refusal (e.g. 0047, a meter's monthly
+-- cap reached after many runs) reads differently from a server fault.
+function response(status, headers, body)
+  if status ~= 200 and shown < 3 then
+    shown = shown + 1
+    io.stderr:write("NON200 " .. status .. " " .. string.sub(body or "", 1, 300) .. "\n")
+  end
+end
+
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(

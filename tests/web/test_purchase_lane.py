@@ -291,10 +291,13 @@ def test_a_batch_that_finds_usage_changed_keeps_nothing_and_hands_every_sale_bac
         "WHERE s.had_usage AND mu.meter_number", "WHERE false AND mu.meter_number"
     )
     fastpath_async._WRITE_MANY_PG = patched
+    lane._singles += 1  # as if another sale were running: this one waits for a batch
     try:
         answer = buy(client, "STALE-1")
     finally:
         fastpath_async._WRITE_MANY_PG = original
+        lane._singles -= 1
+    assert lane.batches >= 1
     assert answer.status_code == 200, answer.text
     assert lane.handed_back >= 1
     assert len(rows(vending, "SELECT 1 FROM purchases WHERE channel_reference = 'STALE-1'")) == 1

@@ -162,6 +162,7 @@ class AsyncLeanPurchase:
         #: sales that arrived and wait for a batch; drainers take them in order
         self._waiting: list[_Order] = []
         self._drainers = 0
+        self._singles = 0  #: sales running on their own (nobody else was selling when they came)
         self._tasks: set[asyncio.Future[None]] = set()
         self._refreshing: set[tuple[str, ...]] = set()
         self.batches = 0  #: transactions the batches took (sold / batches = mean batch size)
@@ -301,16 +302,22 @@ class AsyncLeanPurchase:
             rule.denomination.check(nominal)
         except (VendingError, sts.InvalidChecksum):
             raise HandBack() from None  # refusals are answered (and replay-checked) by the full path
-        if idpel is None and self.max_batch > 1:
+        busy = self._singles or self._waiting or self._drainers
+        if idpel is None and self.max_batch > 1 and busy:
+            # others are selling: wait for a batch (group commit); alone, sell at once
             return await self._queued(_Order(rule, reference, ident, nominal, campaign))
-        pool = await self.pool()
-        for _attempt in range(3):
-            async with pool.connection() as conn:
-                try:
-                    return await self._sell_once(conn, rule, reference, ident, idpel, nominal, campaign)
-                except _StaleAsync:
-                    continue
-        raise HandBack()
+        self._singles += 1
+        try:
+            pool = await self.pool()
+            for _attempt in range(3):
+                async with pool.connection() as conn:
+                    try:
+                        return await self._sell_once(conn, rule, reference, ident, idpel, nominal, campaign)
+                    except _StaleAsync:
+                        continue
+            raise HandBack()
+        finally:
+            self._singles -= 1
 
     # --- many sales in one transaction --------------------------------------------------------
     async def _queued(self, order: _Order) -> PurchaseResult:

@@ -12,7 +12,14 @@ from fastapi import FastAPI
 
 def make_app() -> FastAPI:
     """A fresh app for this process (its own database pool, its own caches)."""
+    import gc
+
     from prabayar.config import Settings
     from prabayar.web import create_app
 
-    return create_app(Settings())
+    app = create_app(Settings())
+    # Everything loaded so far (modules, the app, templates) lives as long as the process: keep
+    # it out of the collector's generations, so a full collection under load scans only what
+    # requests made (fewer and shorter pauses at the tail of the latency).
+    gc.freeze()
+    return app
