@@ -117,9 +117,25 @@ def test_campaign_delivers_kcts_with_the_next_purchase_and_the_meter_accepts_the
     assert any(e.action == "campaign.delivered" for e in service.audit_log(meter_number=YULI.meter_number))
 
 
-def test_every_stored_set_is_the_per_token_set_of_the_meters_key(service: VendingService) -> None:
+class _NoVendingKeys:
+    """A key store that, like an HSM, derives each decoder key itself and hands out no vending key."""
+
+    def __init__(self, inner: object) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> object:
+        if name == "_vending_key":
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+
+@pytest.mark.parametrize("store", ["software", "hsm-like"])
+def test_every_stored_set_is_the_per_token_set_of_the_meters_key(service: VendingService, store: str) -> None:
     """Both stores (PostgreSQL: one COPY payload per key group made in C; SQLite: rows) hold, per
-    meter, what the per-token engine makes from the meter's key, under its unit."""
+    meter, what the per-token engine makes from the meter's key, under its unit; so does a key
+    store without vending keys (decoder keys one by one)."""
+    if store == "hsm-like":
+        service.key_store = _NoVendingKeys(service.key_store)  # type: ignore[assignment]
     numbers = tuple(c.meter_number for c in DEMO_CUSTOMERS)
     cid = _approved(service, Selection(meters=numbers), Target(krn=3))
     info = service.run_campaign(cid)
