@@ -78,6 +78,20 @@ def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 60) ->
     raise SystemExit("server did not become ready")
 
 
+def vacuum(url: str) -> None:
+    """VACUUM ANALYZE what a sale touches, as autovacuum would on a running system (some
+    servers, this machine's included, run with ``autovacuum = off``: every earlier run's
+    updates of ``meters`` then stay as dead rows and slow the next run and its ceiling alike)."""
+    import psycopg
+
+    with psycopg.connect(libpq_dsn(url), autocommit=True) as conn:
+        setting = conn.execute("SHOW autovacuum").fetchone()
+        conn.execute("VACUUM (ANALYZE) meters, monthly_usage, customers, purchase_refs, audit_log")
+        conn.execute("CHECKPOINT")
+    print(f"# vacuumed meters, monthly_usage, customers, purchase_refs, audit_log (autovacuum: "
+          f"{setting[0] if setting else '?'})", flush=True)  # fmt: skip
+
+
 def run_wrk(base: str, clients: int, duration: int, lua_args: list[str]) -> dict[str, float]:
     threads = max(1, min(2, clients))
     run = subprocess.run(
@@ -222,6 +236,7 @@ def main() -> None:
         if args.history:
             seed += ["--synthetic-purchases", str(args.history)]
         print("# preload:", sh(seed, env).stdout.strip().replace("\n", " | "), flush=True)
+    vacuum(args.database_url)
     print(f"# setup {time.monotonic() - started:.0f} s", flush=True)
     # the load's own channel, as an operator adds one: no purchase rate limit, PLN denominations
     code = f"LOAD{int(time.time()) % 100000}"
