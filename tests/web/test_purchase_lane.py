@@ -217,7 +217,10 @@ def test_concurrent_lane_sales_on_one_meter_keep_tids_strictly_increasing(app: A
                 assert r.status_code == 200, r.text
                 return dict(r.json())
 
-            return list(await asyncio.gather(*(one(i) for i in range(24))))
+            try:
+                return list(await asyncio.gather(*(one(i) for i in range(24))))
+            finally:
+                await app.state.purchase_lane.close()  # this loop's pool ends with the loop
 
     answers = asyncio.run(run())
     assert app.state.purchase_lane.sold >= 20
@@ -254,7 +257,10 @@ def test_concurrent_sales_on_many_meters_share_transactions_and_each_is_whole(
             assert warm.status_code == 200, warm.text
             calls = [one(f"M-{i}", meters[i % 4]) for i in range(40)]
             calls += [one("M-BLOCKED", JOKO_METER), one("M-3", meters[3])]  # a refusal and a retry
-            return list(await asyncio.gather(*calls))
+            try:
+                return list(await asyncio.gather(*calls))
+            finally:
+                await app.state.purchase_lane.close()
 
     answers = asyncio.run(run())
     sold = [a.json() for a in answers[:40]]
@@ -302,3 +308,12 @@ def test_a_batch_that_finds_usage_changed_keeps_nothing_and_hands_every_sale_bac
     assert lane.handed_back >= 1
     assert len(rows(vending, "SELECT 1 FROM purchases WHERE channel_reference = 'STALE-1'")) == 1
     assert len(rows(vending, "SELECT 1 FROM audit_log WHERE action = 'purchase' AND detail LIKE '%STALE-1%'")) == 1
+
+
+def test_the_lanes_connections_close_with_the_server(vending: VendingService, tmp_path: Path) -> None:
+    app = _app(vending, tmp_path)
+    with TestClient(app, base_url=BASE_URL) as client:
+        buy(client, "CLOSE-WARM")
+        assert buy(client, "CLOSE-1").status_code == 200
+        assert app.state.purchase_lane._pool is not None
+    assert app.state.purchase_lane._pool is None  # lifespan shutdown closed the pool

@@ -193,7 +193,7 @@ class AsyncLeanPurchase:
                     connect_kwargs["options"] = self.options
                 pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
                     self.url,
-                    min_size=self.pool_size,
+                    min_size=min(2, self.pool_size),  # grows with demand up to pool_size
                     max_size=self.pool_size,
                     open=False,
                     name="prabayar-lane",

@@ -49,6 +49,9 @@ class PurchaseLane:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         sale: AsyncLeanPurchase | None = getattr(self.owner.state, "purchase_lane", None)
+        if sale is not None and scope["type"] == "lifespan":
+            await self.app(scope, _closing_on_shutdown(receive, sale), send)
+            return
         if sale is None or scope["type"] != "http" or scope.get("path") != PATH or scope.get("method") != "POST":
             await self.app(scope, receive, send)
             return
@@ -164,6 +167,21 @@ async def _read_body(receive: Receive) -> tuple[bytes, bool]:
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks), True
+
+
+def _closing_on_shutdown(receive: Receive, sale: AsyncLeanPurchase) -> Receive:
+    """A lifespan ``receive`` that closes the lane's connection pool when the server stops."""
+
+    async def wrapped() -> Message:
+        message = await receive()
+        if message.get("type") == "lifespan.shutdown":
+            try:
+                await sale.close()
+            except Exception:  # never keep a stopping server from stopping
+                log.warning("closing the lane's pool failed", exc_info=True)
+        return message
+
+    return wrapped
 
 
 def _replaying(body: bytes, receive: Receive) -> Receive:
