@@ -30,7 +30,7 @@ from prabayar.web import create_app
 from prabayar.web.deps import Limits
 from prabayar.web.services import Services
 
-from .conftest import AGUS_METER, BASE_URL, BUDI_IDPEL, BUDI_METER, JOKO_METER, SITI_METER, assert_error
+from .conftest import AGUS_METER, BASE_URL, BUDI_IDPEL, BUDI_METER, JOKO_METER, SITI_METER, assert_error, split_redis
 
 POSTGRES_URL = os.environ.get("PRABAYAR_TEST_POSTGRES_URL")
 pytestmark = [
@@ -317,3 +317,28 @@ def test_the_lanes_connections_close_with_the_server(vending: VendingService, tm
         assert buy(client, "CLOSE-1").status_code == 200
         assert app.state.purchase_lane._pool is not None
     assert app.state.purchase_lane._pool is None  # lifespan shutdown closed the pool
+
+
+def test_the_channel_rate_limit_is_one_budget_across_processes_on_redis(
+    vending: VendingService, tmp_path: Path, redis_url: str
+) -> None:
+    """Two apps (two server processes) on one Redis: the lane's asyncio limiter and the route's
+    blocking limiter count into the same per-channel budget."""
+    url, prefix = split_redis(redis_url)
+    vending.update_channel("admin", "BANKDEMO", "lane test", purchases_per_minute=4, server=True)
+    apps = [
+        create_app(
+            Settings(data_dir=tmp_path / name, redis_url=url, redis_prefix=prefix), services=Services(vending)
+        )
+        for name in ("a", "b")
+    ]
+    with (
+        TestClient(apps[0], base_url=BASE_URL, raise_server_exceptions=False) as first,
+        TestClient(apps[1], base_url=BASE_URL, raise_server_exceptions=False) as second,
+    ):
+        answers = [buy(first, "RR-1"), buy(second, "RR-2"), buy(first, "RR-3"), buy(second, "RR-4")]
+        assert [a.status_code for a in answers] == [200, 200, 200, 200]
+        assert apps[0].state.purchase_lane.sold + apps[1].state.purchase_lane.sold >= 1  # the lane took part
+        over = [buy(first, "RR-5"), buy(second, "RR-6")]
+    assert [a.status_code for a in over] == [429, 429]
+    assert not rows(vending, "SELECT 1 FROM purchases WHERE channel_reference IN ('RR-5', 'RR-6')")

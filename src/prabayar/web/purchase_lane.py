@@ -50,7 +50,7 @@ class PurchaseLane:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         sale: AsyncLeanPurchase | None = getattr(self.owner.state, "purchase_lane", None)
         if sale is not None and scope["type"] == "lifespan":
-            await self.app(scope, _closing_on_shutdown(receive, sale), send)
+            await self.app(scope, _closing_on_shutdown(receive, sale, self.owner.state.async_rate_limiter), send)
             return
         if sale is None or scope["type"] != "http" or scope.get("path") != PATH or scope.get("method") != "POST":
             await self.app(scope, receive, send)
@@ -169,16 +169,18 @@ async def _read_body(receive: Receive) -> tuple[bytes, bool]:
             return b"".join(chunks), True
 
 
-def _closing_on_shutdown(receive: Receive, sale: AsyncLeanPurchase) -> Receive:
-    """A lifespan ``receive`` that closes the lane's connection pool when the server stops."""
+def _closing_on_shutdown(receive: Receive, sale: AsyncLeanPurchase, limiter: AsyncRateLimiter) -> Receive:
+    """A lifespan ``receive`` that closes the lane's database pool and Redis connections when
+    the server stops."""
 
     async def wrapped() -> Message:
         message = await receive()
         if message.get("type") == "lifespan.shutdown":
-            try:
-                await sale.close()
-            except Exception:  # never keep a stopping server from stopping
-                log.warning("closing the lane's pool failed", exc_info=True)
+            for close in (sale.close, limiter.close):
+                try:
+                    await close()
+                except Exception:  # never keep a stopping server from stopping
+                    log.warning("closing the lane's connections failed", exc_info=True)
         return message
 
     return wrapped

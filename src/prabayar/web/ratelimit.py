@@ -117,6 +117,14 @@ class AsyncRateLimiter:
         if not await self._strategy.test(item, key):
             raise RateLimited(retry_after=await self._retry_after(item, key))
 
+    async def close(self) -> None:
+        """Close the asyncio Redis connections (they belong to the loop that opened them)."""
+        if self._strategy is None:
+            return
+        client = getattr(getattr(self._strategy.storage, "bridge", None), "storage", None)
+        if client is not None:
+            await client.aclose()
+
     async def _retry_after(self, item: RateLimitItemPerSecond, key: str) -> int:
         stats = await self._strategy.get_window_stats(item, key)
         return max(1, math.ceil(float(stats.reset_time) - time.time()))
