@@ -38,6 +38,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -81,6 +82,12 @@ from prabayar.vending.pricing import (
     price_purchase,
 )
 from prabayar.vending.results import ChannelInfo, PurchaseResult
+
+#: One more statement a caller needs written in the sale's own transaction (after the sale's
+#: rows, before the commit): ``(sql, params)``; the sale adds ``reference_number`` and
+#: ``created_at``. The ISO 8583 link journals its sales this way, so a sale never commits
+#: without its journal row. Replays and refusals write nothing, so it does not run for them.
+SALE_COMPANION: ContextVar[tuple[str, dict[str, Any]] | None] = ContextVar("sale_companion", default=None)
 
 #: How long another process may use a channel, API key or tariff it cached (seconds).
 CACHE_SECONDS = 5.0
@@ -542,6 +549,10 @@ class LeanPurchase(ServiceCore):
                 claimed = _replace_bought(claimed, usage[0] if usage else None)
             params, result = self._plan_sale(rule, reference, claimed, nominal, now, sqlite=sqlite)
             self._write(cur, run, params, sqlite)
+            companion = SALE_COMPANION.get()
+            if companion is not None:
+                sql, extra = companion
+                run(sql, {**extra, "reference_number": params["reference_number"], "created_at": params["created_at"]})
             dbapi.commit()
             committed = True
             return result
@@ -756,4 +767,4 @@ def _sqlite_time(now: datetime) -> str:
     return now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-__all__ = ["CACHE_SECONDS", "ChannelRule", "LeanPurchase", "pgbench_write_statement"]
+__all__ = ["CACHE_SECONDS", "SALE_COMPANION", "ChannelRule", "LeanPurchase", "pgbench_write_statement"]

@@ -42,7 +42,7 @@ from prabayar.vending.errors import (
     UnknownChannel,
     UnknownReference,
 )
-from prabayar.vending.fastpath import _qmark, _sqlite_time
+from prabayar.vending.fastpath import SALE_COMPANION, _qmark, _sqlite_time
 from prabayar.vending.hostlink_models import GatewayPartnerRow, GatewaySaleRow
 from prabayar.vending.models import Channel, ChannelKind, Customer, Meter, MonthlyUsage, Purchase, Unit
 from prabayar.vending.pricing import AdminFeeRule, monthly_cap_kwh
@@ -377,7 +377,17 @@ class HostLinkUseCases(ChannelAdminUseCases):
             # The profile has no field for key change tokens (ISO8583.md §5.5): a meter that
             # must first key in a campaign's KCTs is refused before anything is sold (RC 0005).
             raise KeyChangeRequired(identifier, "its key change tokens cannot be carried over ISO 8583")
-        result = self.purchase(channel, srn, identifier, nominal)
+        journal = {
+            "channel_id": self.channel_rule(channel).id, "srn": srn, "stan": stan, "local_time": local_time,
+            "bank_code": bank_code, "pcid": pcid, "terminal_id": terminal_id,
+        }  # fmt: skip
+        # the journal row commits with the sale (a crash between the two cannot leave a sale the
+        # link never journalled); ``_journal`` below then finds it and reads the context
+        companion = SALE_COMPANION.set((_JOURNAL, journal))
+        try:
+            result = self.purchase(channel, srn, identifier, nominal)
+        finally:
+            SALE_COMPANION.reset(companion)
         if result.key_change_tokens:  # a campaign reached the meter meanwhile: sold, not deliverable here
             raise KeyChangeRequired(result.meter_number, "the sale carries key change tokens; reprint at PLN")
         return self._journal(channel, srn, result, stan, local_time, bank_code, pcid, terminal_id)
