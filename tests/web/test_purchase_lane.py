@@ -342,3 +342,12 @@ def test_the_channel_rate_limit_is_one_budget_across_processes_on_redis(
         over = [buy(first, "RR-5"), buy(second, "RR-6")]
     assert [a.status_code for a in over] == [429, 429]
     assert not rows(vending, "SELECT 1 FROM purchases WHERE channel_reference IN ('RR-5', 'RR-6')")
+
+
+def test_metrics_show_lane_sales_and_batch_sizes(client: TestClient) -> None:
+    buy(client, "MET-WARM")
+    buy(client, "MET-1")
+    text_ = client.get("/metrics").text
+    sold = [line for line in text_.splitlines() if line.startswith('prabayar_lane_sales_total{outcome="sold"}')]
+    assert sold and float(sold[0].split()[-1]) >= 1
+    assert "prabayar_lane_batch_size_bucket" in text_

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -166,6 +167,8 @@ class AsyncLeanPurchase:
         self._tasks: set[asyncio.Future[None]] = set()
         self._refreshing: set[tuple[str, ...]] = set()
         self.batches = 0  #: transactions the batches took (sold / batches = mean batch size)
+        #: called with each batch's size (the web layer feeds a metrics histogram)
+        self.on_batch: Callable[[int], None] | None = None
         self.url = libpq_url(url)
         self.options = options  # libpq options of the blocking engine (search_path, lock_timeout)
         self.sold = 0  #: sales this lane completed (the rest were handed back)
@@ -374,6 +377,8 @@ class AsyncLeanPurchase:
                     log.exception("lane batch crashed")
                     outcomes = [exc for _ in batch]
                 self.batches += 1
+                if self.on_batch is not None:
+                    self.on_batch(len(batch))
                 for order, outcome in zip(batch, outcomes, strict=True):
                     if order.done is not None and not order.done.done():
                         if isinstance(outcome, BaseException):

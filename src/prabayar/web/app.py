@@ -216,7 +216,11 @@ def _purchase_lane(settings: Settings, vending: Any) -> Any:
 
     url = engine.url.render_as_string(hide_password=False)
     options = str(engine.__dict__.get(LIBPQ_OPTIONS, ""))
-    return AsyncLeanPurchase(vending, url, pool_size=settings.db_pool_size, options=options, batch=settings.sale_batch)
+    from prabayar.web.metrics import LANE_BATCH
+
+    lane = AsyncLeanPurchase(vending, url, pool_size=settings.db_pool_size, options=options, batch=settings.sale_batch)
+    lane.on_batch = LANE_BATCH.observe
+    return lane
 
 
 def _document_common_responses(app: FastAPI) -> None:

@@ -8,7 +8,9 @@
   code (``0000`` sold, ``0047`` monthly cap, ``0099`` in process, …);
 * ``prabayar_rate_limit_refusals_total{route}`` — requests answered 429;
 * ``prabayar_db_pool_connections{state}`` — database connections checked out (``in_use``) and
-  open (``open``), summed over the live worker processes.
+  open (``open``), summed over the live worker processes;
+* ``prabayar_lane_sales_total{outcome}`` (``sold`` on the event-loop lane, ``handed_back`` to
+  the full path) and ``prabayar_lane_batch_size`` (sales per group-commit transaction).
 
 ``prabayar serve`` gives every start an empty ``PROMETHEUS_MULTIPROC_DIR``; without it (tests,
 an app built by hand) the metrics live in this process's registry. Keep ``/metrics`` off the
@@ -49,6 +51,12 @@ LATENCY = Histogram("prabayar_http_request_duration_seconds", "Time to answer a 
 PURCHASES = Counter("prabayar_purchases", "Purchases answered, by PLN response code", ["response_code"])
 RATE_LIMITED = Counter("prabayar_rate_limit_refusals", "Requests refused by a rate limit (429)", ["route"])
 POOL = Gauge("prabayar_db_pool_connections", "Database connections of the pool", ["state"], multiprocess_mode="livesum")
+LANE_SALES = Counter(
+    "prabayar_lane_sales", "Channel purchases the event-loop lane sold, or handed to the full path", ["outcome"]
+)
+LANE_BATCH = Histogram(
+    "prabayar_lane_batch_size", "Sales per group-commit transaction of the lane", buckets=(1, 2, 4, 8, 16, 32, 64)
+)
 
 
 API_PREFIX = "/api/v1"

@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from prabayar.web.clientaddr import client_address
 from prabayar.web.context import current_request_id
 from prabayar.web.errors import WebError
-from prabayar.web.metrics import LATENCY, PURCHASES, RATE_LIMITED, REQUESTS
+from prabayar.web.metrics import LANE_SALES, LATENCY, PURCHASES, RATE_LIMITED, REQUESTS
 
 if TYPE_CHECKING:
     from prabayar.vending.fastpath_async import AsyncLeanPurchase
@@ -103,7 +103,9 @@ class PurchaseLane:
             await limiter.hit(f"channel:{info.code}", channel_purchase_limit(per_minute, limits.channel_tokens))
             try:
                 result = await sale.purchase(info.code, request.channel_reference, request.identifier, request.nominal)
+                LANE_SALES.labels("sold").inc()
             except HandBack:
+                LANE_SALES.labels("handed_back").inc()
                 vending = services.vending
                 result = await run_in_threadpool(
                     services.call,
