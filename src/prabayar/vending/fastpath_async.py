@@ -1,25 +1,28 @@
-"""The lean purchase path on asyncio: the same sale as ``fastpath``, no worker thread (issue 11).
+"""The lean purchase path on asyncio, with group commit (issue 11).
 
 ``LeanPurchase._transaction`` drives a sale through a blocking psycopg connection, so every
 HTTP purchase costs a hop into a worker thread and back, and with many threads the GIL hand-off
-between them dominates a 2-core machine. This module drives the **same statements and the same
-planning code** (``LeanPurchase._plan_sale``) through a psycopg 3 ``AsyncConnection`` from a
-``psycopg_pool.AsyncConnectionPool``, on the server's event loop:
+between them dominates a 2-core machine. This module sells with the **same planning code**
+(``LeanPurchase._plan_sale``) and the same rows through a psycopg 3 ``AsyncConnection`` from a
+``psycopg_pool.AsyncConnectionPool``, on the server's event loop, one batch of sales per
+transaction (a sale that arrives alone is a batch of one):
 
-1. the claim (``SELECT … FOR UPDATE OF m``; psycopg sends the ``BEGIN`` before it);
-2. the plan (refusals, price, TID, token) — CPU only, from the per-process caches;
-3. the write statement, then ``COMMIT``.
+1. the claim of the batch's meters (``… = ANY(…) ORDER BY meter_number FOR UPDATE OF m``);
+2. each sale's plan (refusals, price, TID, token) — CPU only, from the per-process caches;
+3. one write statement for every planned sale (``unnest`` into the data-modifying CTEs of
+   ``fastpath._WRITE_PG``), then ``COMMIT``.
 
-Four round trips with the ``BEGIN``, as on the blocking path. psycopg's pipeline mode would fold them into two,
-but measured here it costs ~40 % more client CPU per sale than plain awaits (1.16 vs 0.81 ms,
-docs/performance.md), and CPU, not latency, is what a 2-core machine runs out of.
+psycopg's pipeline mode would fold the round trips, but measured here it cost ~40 % more client
+CPU per sale than plain awaits (1.16 vs 0.81 ms, docs/performance.md); sharing them among the
+sales of a batch saves more, and CPU, not latency, is what a 2-core machine runs out of.
 
-Only the common case runs here. Anything else is handed back (:class:`HandBack`) and the caller runs
-the full blocking ``purchase`` in a worker thread, which answers it exactly as before: a
+Only the common case runs here. Anything else is handed back (:class:`HandBack`) and the caller
+runs the full blocking ``purchase`` in a worker thread, which answers it exactly as before: a
 refusal (it also looks the reference up, so a retry of a sale that went through is answered
 with that sale), a reference already used (replay or conflict), a meter with undelivered
-campaign KCTs, an IDPEL that needs a lookup, a cold cache. Nothing was written when a sale is
-handed back: its transaction was rolled back, so the full path starts clean.
+campaign KCTs, an IDPEL with no or several meters in service, a cold cache, figures that
+changed between claim and write. Nothing of a handed-back sale was written, so the full path
+starts clean.
 
 PostgreSQL only: SQLite has one writer and no asyncio driver worth the name; the embedded
 default keeps the blocking path.
@@ -40,7 +43,6 @@ from prabayar.vending.errors import VendingError
 from prabayar.vending.fastpath import (
     _CLAIM,
     _USAGE,
-    _WRITE_PG,
     ChannelRule,
     LeanPurchase,
     _replace_bought,
@@ -52,12 +54,6 @@ if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
 
 log = logging.getLogger("prabayar.vending.fastpath_async")
-
-#: The claim with the campaign question in it: whether the meter has a KCT set waiting (then
-#: the campaign's own sale, which delivers it, must run instead).
-_CLAIM_PG = _CLAIM + "\n   FOR UPDATE OF m"
-_PENDING_KCT = "SELECT EXISTS (SELECT 1 FROM campaign_meters WHERE meter_number = %(meter)s AND state = 'generated')"
-
 
 #: The batch claim: every meter of the batch, locked in meter-number order (two batches never
 #: wait for each other in a cycle).
@@ -312,15 +308,20 @@ class AsyncLeanPurchase:
         self._singles += 1
         try:
             pool = await self.pool()
-            for _attempt in range(3):
-                async with pool.connection() as conn:
-                    try:
-                        return await self._sell_once(conn, rule, reference, ident, idpel, nominal, campaign)
-                    except _StaleAsync:
-                        continue
-            raise HandBack()
+            async with pool.connection() as conn:
+                meter = ident
+                if idpel is not None:
+                    try:  # read in the sale's transaction: the claim follows on it
+                        meter = await _meter_of_idpel(conn, idpel)
+                    except BaseException:
+                        await _rollback(conn)
+                        raise
+                outcome = (await self._sell_batch(conn, [_Order(rule, reference, meter, nominal, campaign)]))[0]
         finally:
             self._singles -= 1
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
 
     # --- many sales in one transaction --------------------------------------------------------
     async def _queued(self, order: _Order) -> PurchaseResult:
@@ -444,52 +445,6 @@ class AsyncLeanPurchase:
             if not committed:
                 await _rollback(conn)
 
-    async def _sell_once(
-        self,
-        conn: AsyncConnection[Any],
-        rule: ChannelRule,
-        reference: str,
-        ident: str,
-        idpel: str | None,
-        nominal: int,
-        campaign: bool,
-    ) -> PurchaseResult:
-        service = self.service
-        committed = False
-        try:
-            meter_number = ident if idpel is None else await _meter_of_idpel(conn, idpel)
-            month_guess = month_of(service.now())
-            claim_params = {"month": month_guess, "meter": meter_number}
-            if campaign:
-                flag = await (await conn.execute(_PENDING_KCT, claim_params)).fetchone()
-                if flag is not None and flag[0]:
-                    raise HandBack()  # the campaign's sale delivers the KCTs
-            row = await (await conn.execute(_CLAIM_PG, claim_params)).fetchone()
-            now = service.now()  # after the claim: a sale that waited never carries an earlier time
-            if row is None:
-                raise HandBack()  # unknown meter: the full path words the refusal
-            claimed = service._claimed(row)
-            month = month_of(now)
-            if month != month_guess:  # the month turned while the claim waited
-                usage = await (await conn.execute(_USAGE, {"meter": meter_number, "month": month})).fetchone()
-                claimed = _replace_bought(claimed, usage[0] if usage else None)
-            try:
-                params, result = service._plan_sale(rule, reference, claimed, nominal, now, sqlite=False, stale_ok=True)
-            except VendingError:
-                raise HandBack() from None
-            cur = await conn.execute(_WRITE_PG, params)
-            purchase_id, usage_rows, debt_rows = await cur.fetchone()  # type: ignore[misc]
-            if purchase_id is None:
-                raise HandBack()  # the reference is taken: replay or conflict, by the full path
-            if usage_rows != 1 or (params["angsuran"] and debt_rows != 1):
-                raise _StaleAsync()
-            await conn.commit()
-            committed = True
-            return result
-        finally:
-            if not committed:
-                await _rollback(conn)
-
 
 _GONE = ("replaced", "removed")
 _IDPEL_METERS = (
@@ -511,10 +466,6 @@ async def _meter_of_idpel(conn: AsyncConnection[Any], idpel: str) -> str:
         raise HandBack()
     meters = sorted(found, key=lambda row: (row[2] not in _GONE, row[0]))
     return str(meters[-1][1])
-
-
-class _StaleAsync(Exception):
-    """Usage or debt changed between claim and write: run the sale again with fresh figures."""
 
 
 async def _rollback(conn: AsyncConnection[Any]) -> None:
