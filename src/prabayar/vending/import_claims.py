@@ -18,6 +18,26 @@ from sqlalchemy.exc import DBAPIError
 
 from prabayar.vending.bulk_import import RowError, ValidRow
 
+
+def drop_temp_tables(conn: Connection, postgres: bool, tables: tuple[str, ...]) -> None:
+    """Drop this connection's temporary tables (qualified: never a real table of that name)."""
+    temp = "pg_temp" if postgres else "temp"
+    for table in tables:
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {temp}.{table}")
+
+
+def close_dropping(conn: Connection | None, postgres: bool, tables: tuple[str, ...]) -> None:
+    """End an import connection: roll back what is open, drop its temporary tables, close it."""
+    if conn is None:
+        return
+    try:
+        if conn.in_transaction():
+            conn.rollback()
+        with conn.begin():
+            drop_temp_tables(conn, postgres, tables)
+    finally:
+        conn.close()
+
 _TEMP_BUFFERS = "256MB"
 
 
@@ -39,6 +59,9 @@ def _key(column: str, table: str) -> str:
 
 class KeyClaims:
     """Claims the keys of each batch in file order; use as a context manager."""
+
+    #: its temporary tables, dropped when the import ends
+    TABLES = ("imp_keys", "imp_seen")
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -65,21 +88,10 @@ class KeyClaims:
 
     def __exit__(self, *exc: object) -> None:
         conn, self._conn = self._conn, None
-        if conn is None:
-            return
-        try:
-            if conn.in_transaction():
-                conn.rollback()
-            with conn.begin():
-                self._drop(conn)
-        finally:
-            conn.close()
+        close_dropping(conn, self.postgres, self.TABLES)
 
     def _drop(self, conn: Connection) -> None:
-        """Drop this connection's tables (qualified: never a real table of that name)."""
-        temp = "pg_temp" if self.postgres else "temp"
-        for table in ("imp_keys", "imp_seen"):
-            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {temp}.{table}")
+        drop_temp_tables(conn, self.postgres, self.TABLES)
 
     def claim(self, rows: list[ValidRow]) -> tuple[list[ValidRow], list[RowError]]:
         """The rows whose keys no earlier row claimed, and a rejection for each other one.

@@ -34,7 +34,7 @@ from sqlalchemy.exc import DBAPIError
 from prabayar.vending.bulk_import import ROW_FIELDS, RowError, ValidRow
 from prabayar.vending.db import CLAIM, SQLITE_BUSY_TIMEOUT_MS, WriterBusy, _sqlite_writer_lock
 from prabayar.vending.errors import VendingError
-from prabayar.vending.import_claims import KeyClaims
+from prabayar.vending.import_claims import KeyClaims, close_dropping, drop_temp_tables
 from prabayar.vending.models import CustomerStatus, MeterStatus
 from prabayar.vending.onboarding import STOCK_IN
 from prabayar.vending.types import UTCDateTime
@@ -149,20 +149,10 @@ class BatchWriter:
 
     def __exit__(self, *exc: object) -> None:
         conn, self._conn = self._conn, None
-        if conn is None:
-            return
-        try:
-            if conn.in_transaction():
-                conn.rollback()
-            with conn.begin():
-                self._drop_staging(conn)
-        finally:
-            conn.close()
+        close_dropping(conn, self.postgres, ("imp_batch",))
 
     def _drop_staging(self, conn: Connection) -> None:
-        """Drop this connection's staging tables (qualified: never a real table of that name)."""
-        temp = "pg_temp" if self.postgres else "temp"
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {temp}.imp_batch")
+        drop_temp_tables(conn, self.postgres, ("imp_batch",))
 
     # -- one batch -------------------------------------------------------------------------
     def write(self, rows: list[ValidRow]) -> BatchOutcome:
